@@ -1,0 +1,127 @@
+#include "engine/image_io.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <vector>
+
+#include <stb_image.h>
+#include <stb_image_write.h>
+
+#include "engine/error.h"
+
+namespace preimage {
+namespace fs = std::filesystem;
+
+bool is_image_file(const std::string& path) {
+  std::string ext = fs::path(path).extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+  return ext == ".png" || ext == ".jpg" || ext == ".jpeg" || ext == ".bmp" || ext == ".ppm" || ext == ".pgm" ||
+         ext == ".pnm";
+}
+
+Tensor read_image(const std::string& path, ImageChannels channels) {
+  std::ifstream f(path, std::ios::binary);
+  PI_CHECK(f.good(), path, ": cannot open image file (missing or not readable)");
+  std::vector<unsigned char> bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  PI_CHECK(!bytes.empty(), path, ": image file is empty");
+  PI_CHECK(bytes.size() < (size_t{1} << 31), path, ": image file is larger than 2 GiB");
+  const int len = static_cast<int>(bytes.size());
+
+  int w = 0, h = 0, file_channels = 0;
+  if (!stbi_info_from_memory(bytes.data(), len, &w, &h, &file_channels))
+    fail(path, ": not a readable PNG, JPEG, BMP or PNM image (", stbi_failure_reason(), ")");
+  PI_CHECK(w > 0 && h > 0 && w <= kMaxImageSide && h <= kMaxImageSide, path, ": image is ", w, "x", h,
+           ", the limit is ", kMaxImageSide, " pixels a side");
+
+  const bool gray_file = file_channels < 3;
+  const int want = channels == ImageChannels::gray  ? 1
+                   : channels == ImageChannels::rgb ? 3
+                                                    : (gray_file ? 1 : 3);
+  int c_read = 0;
+  unsigned char* pixels = stbi_load_from_memory(bytes.data(), len, &w, &h, &c_read, want);
+  if (!pixels) fail(path, ": cannot decode image (", stbi_failure_reason(), "); the file may be truncated or corrupt");
+
+  Tensor t = Tensor::empty(Shape{1, want, h, w});
+  float* out = t.data();  // [1, want, h, w]
+  const int64_t hw = int64_t{h} * w;
+  for (int64_t i = 0; i < hw; ++i)
+    for (int c = 0; c < want; ++c) out[c * hw + i] = static_cast<float>(pixels[i * want + c]);
+  stbi_image_free(pixels);
+  return t;
+}
+
+namespace {
+void append_bytes(void* ctx, void* data, int size) {
+  auto* v = static_cast<std::vector<unsigned char>*>(ctx);
+  auto* p = static_cast<unsigned char*>(data);
+  v->insert(v->end(), p, p + size);
+}
+}  // namespace
+
+void write_png(const std::string& path, const View& image) {
+  PI_CHECK(image.device == Device::cpu, "write_png: image must be on the CPU");
+  PI_CHECK(image.shape.ndim() == 4 && image.shape[0] == 1 && (image.shape[1] == 1 || image.shape[1] == 3),
+           "write_png: expected a [1, 1|3, H, W] image, got ", image.shape.str());
+  PI_CHECK(image.contiguous(), "write_png: image must be contiguous");
+  const int c = static_cast<int>(image.shape[1]), h = static_cast<int>(image.shape[2]),
+            w = static_cast<int>(image.shape[3]);
+  const int64_t hw = int64_t{h} * w;
+  std::vector<unsigned char> px(static_cast<size_t>(hw * c));
+  for (int64_t i = 0; i < hw; ++i)
+    for (int k = 0; k < c; ++k) {
+      float v = image.data[k * hw + i];
+      v = std::isfinite(v) ? std::min(255.0f, std::max(0.0f, v)) : 0.0f;
+      px[static_cast<size_t>(i * c + k)] = static_cast<unsigned char>(std::lround(v));
+    }
+  std::vector<unsigned char> encoded;
+  if (!stbi_write_png_to_func(append_bytes, &encoded, w, h, c, px.data(), w * c))
+    fail(path, ": PNG encoding failed");
+
+  const fs::path target(path);
+  const fs::path tmp = target.parent_path() / (".tmp." + target.filename().string());
+  {
+    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
+    PI_CHECK(f.good(), path, ": cannot write (is the folder writable?)");
+    f.write(reinterpret_cast<const char*>(encoded.data()), static_cast<std::streamsize>(encoded.size()));
+    f.close();
+    if (!f) {
+      std::error_code ec;
+      fs::remove(tmp, ec);
+      fail(path, ": write failed (disk full?)");
+    }
+  }
+  std::error_code ec;
+  fs::rename(tmp, target, ec);
+  if (ec) {
+    fs::remove(tmp, ec);
+    fail(path, ": cannot rename the finished file into place");
+  }
+}
+
+Tensor rgb_to_gray(const View& rgb) {
+  PI_CHECK(rgb.device == Device::cpu && rgb.shape.ndim() == 4 && rgb.shape[1] == 3,
+           "rgb_to_gray: expected a [N, 3, H, W] CPU tensor, got ", rgb.shape.str());
+  const int64_t n = rgb.shape[0], hw = rgb.shape[2] * rgb.shape[3];
+  Tensor g = Tensor::empty(Shape{n, 1, rgb.shape[2], rgb.shape[3]});
+  for (int64_t b = 0; b < n; ++b) {
+    const float* src = rgb.data + b * 3 * hw;  // [3, H, W]
+    float* dst = g.data() + b * hw;            // [H, W]
+    for (int64_t i = 0; i < hw; ++i) dst[i] = 0.299f * src[i] + 0.587f * src[hw + i] + 0.114f * src[2 * hw + i];
+  }
+  return g;
+}
+
+Tensor gray_to_rgb(const View& gray) {
+  PI_CHECK(gray.device == Device::cpu && gray.shape.ndim() == 4 && gray.shape[1] == 1,
+           "gray_to_rgb: expected a [N, 1, H, W] CPU tensor, got ", gray.shape.str());
+  const int64_t n = gray.shape[0], hw = gray.shape[2] * gray.shape[3];
+  Tensor rgb = Tensor::empty(Shape{n, 3, gray.shape[2], gray.shape[3]});
+  for (int64_t b = 0; b < n; ++b)
+    for (int c = 0; c < 3; ++c) std::copy(gray.data + b * hw, gray.data + (b + 1) * hw, rgb.data() + (b * 3 + c) * hw);
+  return rgb;
+}
+
+}  // namespace preimage

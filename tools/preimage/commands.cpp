@@ -1,0 +1,13 @@
+#include "tools/preimage/commands.h"
+
+namespace preimage::tools {
+namespace {
+int g_exit_code = 0;
+}
+
+void set_exit_code(int code) { g_exit_code = code; }
+int exit_code() { return g_exit_code; }
+
+void register_commands(CLI::App& app) { register_demo(app); }
+
+}  // namespace preimage::tools

@@ -1,0 +1,14 @@
+#pragma once
+// Registration of the subcommands. Each cmd_<name>.cpp defines one register_<name>(); a subcommand's callback runs
+// its job inside CLI11's parse() and reports failure through set_exit_code().
+#include <CLI/CLI.hpp>
+
+namespace preimage::tools {
+
+void register_commands(CLI::App& app);
+void register_demo(CLI::App& app);
+
+void set_exit_code(int code);
+int exit_code();
+
+}  // namespace preimage::tools
