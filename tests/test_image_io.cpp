@@ -1,0 +1,72 @@
+// Image I/O: real photos from the Debian packages, PNG round trip, and the corrupt-input corpus.
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <fstream>
+
+#include "engine/error.h"
+#include "engine/image_io.h"
+
+using namespace preimage;
+namespace fs = std::filesystem;
+
+static const char* kAstronaut = "/usr/lib/python3/dist-packages/skimage/data/astronaut.png";
+static const char* kCamera = "/usr/lib/python3/dist-packages/skimage/data/camera.png";
+
+TEST_CASE("read real photos as 0..255 float NCHW", "[image_io]") {
+  Tensor rgb = read_image(kAstronaut);
+  REQUIRE(rgb.shape() == Shape({1, 3, 512, 512}));
+  float lo = 255, hi = 0;
+  for (float v : rgb.to_vector()) lo = std::min(lo, v), hi = std::max(hi, v);
+  REQUIRE(lo >= 0.0f);
+  REQUIRE(hi <= 255.0f);
+  REQUIRE(hi - lo > 100.0f);
+  Tensor gray = read_image(kCamera);
+  REQUIRE(gray.shape().c() == 1);
+  REQUIRE(read_image(kCamera, ImageChannels::rgb).shape().c() == 3);
+  REQUIRE(read_image(kAstronaut, ImageChannels::gray).shape().c() == 1);
+  const auto jpgs = "/usr/share/backgrounds/mate/nature/Storm.jpg";
+  REQUIRE(read_image(jpgs).shape().c() == 3);
+}
+
+TEST_CASE("PNG write then read is exact for integer pixels", "[image_io]") {
+  Tensor img = Tensor::empty(Shape{1, 3, 5, 7});
+  for (int64_t i = 0; i < img.numel(); ++i) img.data()[i] = static_cast<float>((i * 37) % 256);
+  const fs::path dir = fs::temp_directory_path() / "preimage_test_io";
+  fs::create_directories(dir);
+  const std::string path = (dir / "round.png").string();
+  write_png(path, img.view());
+  REQUIRE(read_image(path).to_vector() == img.to_vector());
+  // Out-of-range values are clamped, never wrapped.
+  img.data()[0] = -20.0f;
+  img.data()[1] = 300.0f;
+  write_png(path, img.view());
+  Tensor back = read_image(path);
+  REQUIRE(back.data()[0] == 0.0f);
+  REQUIRE(back.data()[1] == 255.0f);
+  REQUIRE_THROWS_WITH(write_png((dir / "missing_dir" / "x.png").string(), img.view()),
+                      Catch::Contains("cannot write"));
+  REQUIRE(!fs::exists(dir / "missing_dir"));
+  fs::remove_all(dir);
+}
+
+TEST_CASE("gray conversion follows ITU-R 601 weights", "[image_io]") {
+  Tensor rgb = Tensor::from({255, 0, 0, 255, 0, 0}, Shape{1, 3, 1, 2});
+  Tensor g = rgb_to_gray(rgb.view());
+  REQUIRE(g.data()[0] == Approx(0.299f * 255));
+  REQUIRE(g.data()[1] == Approx(0.587f * 255));
+}
+
+TEST_CASE("corrupt, truncated and oversized files give an error naming the file", "[image_io][errors]") {
+  const fs::path corpus = fs::path(PREIMAGE_TEST_DATA) / "corrupt";
+  int seen = 0;
+  for (const auto& entry : fs::directory_iterator(corpus)) {
+    const std::string path = entry.path().string();
+    INFO(path);
+    REQUIRE_THROWS_WITH(read_image(path), Catch::Contains(entry.path().filename().string()));
+    ++seen;
+  }
+  REQUIRE(seen >= 6);
+  REQUIRE_THROWS_WITH(read_image((corpus / "huge_dimensions.png").string()), Catch::Contains("limit"));
+  REQUIRE_THROWS_WITH(read_image("/nonexistent/photo.png"), Catch::Contains("cannot open"));
+}

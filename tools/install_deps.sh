@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs the Debian packages preimage needs to build and test (see DESIGN.md "Dependencies"). The CUDA toolkit
+# (nvcc, cuDNN, cuBLAS) is expected under /usr/local/cuda. Run as root (or with sudo available).
+set -euo pipefail
+packages=(
+  cmake g++ make pkg-config
+  catch2 libeigen3-dev libstb-dev libcli11-dev nlohmann-json3-dev
+  libvlfeat-dev libmatio-dev
+  python3-numpy python3-torch python3-torchvision python3-onnx python3-scipy python3-skimage
+  mate-backgrounds
+)
+missing=()
+for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+if [ ${#missing[@]} -gt 0 ]; then
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+command -v nvcc >/dev/null || [ -x /usr/local/cuda/bin/nvcc ] || {
+  echo "install_deps: nvcc not found (expected the CUDA toolkit in /usr/local/cuda)" >&2; exit 1; }
+echo "install_deps: all packages present"
