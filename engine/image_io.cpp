@@ -1,6 +1,9 @@
 #include "engine/image_io.h"
 
 #include <algorithm>
+#include <cctype>
+#include <cstdint>
+#include <cstdlib>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -10,6 +13,7 @@
 #include <stb_image.h>
 #include <stb_image_write.h>
 
+#include "engine/atomic_file.h"
 #include "engine/error.h"
 
 namespace preimage {
@@ -22,6 +26,52 @@ bool is_image_file(const std::string& path) {
          ext == ".pnm";
 }
 
+namespace {
+// Binary PNM (P5 gray, P6 RGB): the pixel data must be complete. Header: magic, width, height, maxval separated by
+// whitespace (comments start with '#'), then exactly one whitespace byte.
+void check_pnm_size(const std::string& path, const std::vector<unsigned char>& b) {
+  if (b.size() < 2 || b[0] != 'P' || (b[1] != '5' && b[1] != '6')) return;
+  size_t i = 2;
+  long fields[3] = {0, 0, 0};
+  for (long& field : fields) {
+    while (i < b.size() && (std::isspace(b[i]) || b[i] == '#')) {
+      if (b[i] == '#')
+        while (i < b.size() && b[i] != '\n') ++i;
+      else
+        ++i;
+    }
+    PI_CHECK(i < b.size() && std::isdigit(b[i]), path, ": corrupt PNM header");
+    while (i < b.size() && std::isdigit(b[i]) && field < (1L << 30)) field = field * 10 + (b[i++] - '0');
+  }
+  ++i;  // the single whitespace byte before the raster
+  const long channels = b[1] == '6' ? 3 : 1, depth = fields[2] > 255 ? 2 : 1;
+  const unsigned long need = static_cast<unsigned long>(fields[0]) * static_cast<unsigned long>(fields[1]) *
+                             static_cast<unsigned long>(channels * depth);
+  PI_CHECK(b.size() >= i && b.size() - i >= need, path, ": truncated PNM image (", b.size() - std::min(b.size(), i),
+           " of ", need, " pixel bytes)");
+}
+
+uint32_t read_be32(const unsigned char* p) { return (uint32_t{p[0]} << 24) | (p[1] << 16) | (p[2] << 8) | p[3]; }
+int32_t read_le32(const unsigned char* p) {
+  return static_cast<int32_t>(uint32_t{p[0]} | (p[1] << 8) | (p[2] << 16) | (uint32_t{p[3]} << 24));
+}
+
+// stb refuses over-limit images with a generic "unknown image type"; read the declared size of PNG and BMP files
+// ourselves so the user is told the real reason.
+void check_declared_size(const std::string& path, const std::vector<unsigned char>& b) {
+  int64_t w = 0, h = 0;
+  if (b.size() >= 24 && b[0] == 0x89 && b[1] == 'P' && b[2] == 'N' && b[3] == 'G') {
+    w = read_be32(&b[16]);
+    h = read_be32(&b[20]);
+  } else if (b.size() >= 26 && b[0] == 'B' && b[1] == 'M') {
+    w = std::abs(int64_t{read_le32(&b[18])});
+    h = std::abs(int64_t{read_le32(&b[22])});
+  }
+  PI_CHECK(w <= kMaxImageSide && h <= kMaxImageSide, path, ": image declares ", w, "x", h, " pixels, the limit is ",
+           kMaxImageSide, " a side");
+}
+}  // namespace
+
 Tensor read_image(const std::string& path, ImageChannels channels) {
   std::ifstream f(path, std::ios::binary);
   PI_CHECK(f.good(), path, ": cannot open image file (missing or not readable)");
@@ -30,6 +80,7 @@ Tensor read_image(const std::string& path, ImageChannels channels) {
   PI_CHECK(bytes.size() < (size_t{1} << 31), path, ": image file is larger than 2 GiB");
   const int len = static_cast<int>(bytes.size());
 
+  check_declared_size(path, bytes);
   int w = 0, h = 0, file_channels = 0;
   if (!stbi_info_from_memory(bytes.data(), len, &w, &h, &file_channels))
     fail(path, ": not a readable PNG, JPEG, BMP or PNM image (", stbi_failure_reason(), ")");
@@ -40,6 +91,7 @@ Tensor read_image(const std::string& path, ImageChannels channels) {
   const int want = channels == ImageChannels::gray  ? 1
                    : channels == ImageChannels::rgb ? 3
                                                     : (gray_file ? 1 : 3);
+  check_pnm_size(path, bytes);  // stb pads a truncated PNM with zeros instead of failing
   int c_read = 0;
   unsigned char* pixels = stbi_load_from_memory(bytes.data(), len, &w, &h, &c_read, want);
   if (!pixels) fail(path, ": cannot decode image (", stbi_failure_reason(), "); the file may be truncated or corrupt");
@@ -80,25 +132,7 @@ void write_png(const std::string& path, const View& image) {
   if (!stbi_write_png_to_func(append_bytes, &encoded, w, h, c, px.data(), w * c))
     fail(path, ": PNG encoding failed");
 
-  const fs::path target(path);
-  const fs::path tmp = target.parent_path() / (".tmp." + target.filename().string());
-  {
-    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    PI_CHECK(f.good(), path, ": cannot write (is the folder writable?)");
-    f.write(reinterpret_cast<const char*>(encoded.data()), static_cast<std::streamsize>(encoded.size()));
-    f.close();
-    if (!f) {
-      std::error_code ec;
-      fs::remove(tmp, ec);
-      fail(path, ": write failed (disk full?)");
-    }
-  }
-  std::error_code ec;
-  fs::rename(tmp, target, ec);
-  if (ec) {
-    fs::remove(tmp, ec);
-    fail(path, ": cannot rename the finished file into place");
-  }
+  write_file_atomic(path, std::string(encoded.begin(), encoded.end()));
 }
 
 Tensor rgb_to_gray(const View& rgb) {

@@ -65,6 +65,10 @@ void Tape::backward(Var y, float seed) {
   Node& out = node(y);
   PI_CHECK(out.value.numel() == 1, "tape: backward() needs a scalar, got shape ", out.value.shape.str());
   PI_CHECK(out.requires_grad, "tape: backward() from a value that does not depend on any leaf with requires_grad");
+  // Intermediate gradients are recomputed by every backward call; only leaf gradients accumulate across calls.
+  for (Node& n : nodes_)
+    if (n.op != Op::leaf && n.grad.defined())
+      fill_floats(n.grad.data(), device_, 0.0f, static_cast<size_t>(n.grad.numel()));
   View g = grad_of(y);
   Tensor s = Tensor::full(Shape{}, seed, Device::cpu).to(device_);
   kernels::add_into(g, s.view().reshape(g.shape));

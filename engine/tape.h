@@ -7,8 +7,9 @@
 //
 // Gradient semantics: gradients ACCUMULATE. Each node's gradient buffer is created zeroed on first use, and every
 // backward closure adds (+=) its contribution to its inputs' buffers; kernels' backward functions accumulate too.
-// Calling backward twice on the same tape therefore adds the gradients twice; zero_grad() resets them. Gradients
-// are only computed for nodes that (transitively) depend on a leaf created with requires_grad = true.
+// Leaf gradients accumulate across backward calls (twice = double; zero_grad() resets), as in PyTorch;
+// intermediate gradients are reset at the start of each backward call. Gradients are only computed for nodes that
+// (transitively) depend on a leaf created with requires_grad = true.
 #include <functional>
 #include <string>
 #include <vector>
