@@ -8,6 +8,9 @@ int g_exit_code = 0;
 void set_exit_code(int code) { g_exit_code = code; }
 int exit_code() { return g_exit_code; }
 
-void register_commands(CLI::App& app) { register_demo(app); }
+void register_commands(CLI::App& app) {
+  register_demo(app);
+  register_invert(app);
+}
 
 }  // namespace preimage::tools

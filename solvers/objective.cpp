@@ -1,0 +1,43 @@
+#include "solvers/objective.h"
+
+#include "engine/error.h"
+
+namespace preimage::solvers {
+
+Var build_objective(Tape& t, Var x, const Representation& phi, Var phi0, Var mask, const ObjectiveParams& p,
+                    int tau_y, int tau_x, ObjectiveTerms* terms) {
+  const Shape s = t.shape(x);
+  Var xin = x;
+  if (p.jitter > 1) {
+    // x is (T-1) larger than the representation's input; eq. 7 crops a window shifted by tau.
+    xin = ops::crop(t, x, tau_y, tau_x, s[2] - (p.jitter - 1), s[3] - (p.jitter - 1));
+  }
+  if (p.form == ObjectiveForm::cvpr && p.sigma != 1.0f) xin = ops::scale(t, xin, p.sigma);
+  Var features = phi(t, xin);
+  Var loss = p.loss == LossKind::l2 ? ops::normalised_l2(t, features, phi0, mask)
+                                    : ops::inner_product(t, features, phi0, p.Z);
+  Var r_alpha, r_tv;
+  float w_loss = p.C, w_alpha = 1.0f, w_tv = 1.0f;
+  if (p.form == ObjectiveForm::ijcv) {
+    r_alpha = ops::isotropic_alpha_norm(t, x, p.alpha, p.B);
+    r_tv = ops::tv_beta(t, x, p.beta, p.V);
+  } else {
+    // CVPR eq. 3: lambda_alpha R_alpha + lambda_V R_V with un-normalised sums; tv_beta divides by H W V^beta.
+    w_loss = 1.0f;
+    r_alpha = ops::alpha_norm(t, x, p.alpha);
+    r_tv = ops::tv_beta(t, x, p.beta, 1.0f);
+    w_alpha = p.lambda_alpha;
+    w_tv = p.lambda_tv * static_cast<float>(s[2] * s[3]);
+  }
+  Var total = ops::add(t, ops::add(t, ops::scale(t, r_alpha, w_alpha), ops::scale(t, r_tv, w_tv)),
+                       ops::scale(t, loss, w_loss));
+  if (terms) {
+    terms->loss = t.item(loss);
+    terms->r_alpha = w_alpha * t.item(r_alpha);
+    terms->r_tv = w_tv * t.item(r_tv);
+    terms->total = t.item(total);
+  }
+  return total;
+}
+
+}  // namespace preimage::solvers

@@ -1,0 +1,45 @@
+#pragma once
+// The pre-image objective (IJCV 2016 eq. 1; CVPR 2015 eq. 3):
+//   ijcv:  E(x) = N_alpha(x) + TV^beta(x) + C * loss(Phi(jitter(x)), Phi0)         (eqs. 1-7, B+ by projection)
+//   cvpr:  E(x) = loss(Phi(sigma x), Phi0) + lambda_alpha ||x - mean||_alpha^alpha + lambda_V V^beta(x)
+// loss is the normalised L2 (eqs. 2-3, optional mask) or the inner product -<Phi, Phi0>/Z (eq. 4).
+// The image x is zero-mean (IJCV footnote 1): callers add the mean back when they write it out.
+#include <cstdint>
+#include <functional>
+#include <random>
+
+#include "engine/ops.h"
+
+namespace preimage::solvers {
+
+// A representation as a differentiable function of the image: image [N, C, H, W] -> features.
+using Representation = std::function<Var(Tape&, Var image)>;
+
+enum class LossKind { l2, inner_product };
+enum class ObjectiveForm { ijcv, cvpr };
+
+struct ObjectiveParams {
+  ObjectiveForm form = ObjectiveForm::ijcv;
+  LossKind loss = LossKind::l2;
+  float C = 1.0f;           // loss weight (IJCV); 20 for HOG/DSIFT (IJCV sect. 5.1)
+  float alpha = 6.0f;       // N_alpha exponent
+  float B = 80.0f;          // typical pixel RGB norm
+  float B_plus = 160.0f;    // hard bound on each pixel's norm (projection), 2B
+  float beta = 2.0f;        // TV exponent
+  float V = 80.0f / 6.5f;   // typical gradient norm, B/6.5
+  float Z = 1.0f;           // inner-product normaliser
+  int jitter = 1;           // T of eq. 7: random shifts in [0, T-1]^2; 1 = none
+  // cvpr form only
+  float sigma = 1.0f, lambda_alpha = 0.0f, lambda_tv = 0.0f;
+};
+
+struct ObjectiveTerms {
+  double loss = 0, r_alpha = 0, r_tv = 0, total = 0;
+};
+
+// Builds E(x) on the tape for the image variable x and returns the total (a scalar Var); fills the terms' values.
+// phi0 (and mask, if valid) are constants already on the tape. tau = jitter offset (top, left) in [0, T-1].
+Var build_objective(Tape& t, Var x, const Representation& phi, Var phi0, Var mask, const ObjectiveParams& p,
+                    int tau_y, int tau_x, ObjectiveTerms* terms);
+
+}  // namespace preimage::solvers

@@ -1,0 +1,240 @@
+// `preimage invert`: pre-images of shallow representations by optimisation (IJCV 2016 sect. 3; CVPR 2015 sect. 2).
+// For each input image: features of its gray version -> reconstruction(s) -> PNGs, contact sheet, metrics.
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+
+#include "engine/error.h"
+#include "engine/image_io.h"
+#include "engine/image_ops.h"
+#include "features/representation.h"
+#include "solvers/preimage.h"
+#include "tools/preimage/commands.h"
+#include "tools/preimage/gallery.h"
+#include "tools/preimage/run_common.h"
+
+namespace preimage::tools {
+namespace {
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+// Pixel value the zero-mean optimisation domain is centred on. HOG and DSIFT only see gradients, so the mean is
+// not recoverable from the features; we add back the mid-grey rather than the original's mean (which would leak
+// information the representation does not carry).
+constexpr float kMeanPixel = 128.0f;
+
+struct InvertOptions {
+  std::string input, out = "out/invert", rep = "hog", solver = "adagrad", form = "ijcv";
+  features::RepresentationOptions rep_options;
+  int iterations = 300, restarts = 1, size = 0, snapshot_every = 0, threads = 0;
+  float C = 20.0f, beta = 2.0f, alpha = 6.0f, B = 80.0f, eta0 = -1.0f;
+  uint64_t seed = 0;
+};
+
+double l2_distance(const Tensor& a, const Tensor& b) {
+  double s = 0;
+  for (int64_t i = 0; i < a.numel(); ++i) s += double(a.data()[i] - b.data()[i]) * (a.data()[i] - b.data()[i]);
+  return std::sqrt(s);
+}
+
+double l2_norm(const Tensor& a) {
+  double s = 0;
+  for (int64_t i = 0; i < a.numel(); ++i) s += double(a.data()[i]) * a.data()[i];
+  return std::sqrt(s);
+}
+
+Tensor shifted(const View& x, float offset) {
+  Tensor y = Tensor::copy_of(x);
+  for (int64_t i = 0; i < y.numel(); ++i) y.data()[i] += offset;
+  return y;
+}
+
+// CVPR 2015 eq. 3 with the HOG/DSIFT settings of its sect. 4 (lambda_alpha = 2.16e8, lambda_V = 5): there the
+// optimised image is x = image / sigma, sigma the typical Euclidean norm of a natural image. We optimise the image
+// in pixel units, so R_alpha(x) = R_alpha(image) / sigma^alpha and R_V(x) = R_V(image) / sigma^beta. sigma is
+// taken as B sqrt(H W D / 3): B is the typical norm of an RGB pixel, so B / sqrt(3) per channel.
+void set_cvpr_weights(solvers::ObjectiveParams& p, const Shape& image) {
+  const double sigma = p.B * std::sqrt(double(image[1]) * image[2] * image[3] / 3.0);
+  p.C = 1.0f;
+  p.lambda_alpha = static_cast<float>(2.16e8 / std::pow(sigma, p.alpha));
+  p.lambda_tv = static_cast<float>(5.0 / std::pow(sigma, p.beta));
+}
+
+json terms_json(const solvers::ObjectiveTerms& t) {
+  return {{"objective", t.total}, {"loss", t.loss}, {"r_alpha", t.r_alpha}, {"r_tv", t.r_tv}};
+}
+
+int run_invert(const InvertOptions& o) {
+  apply_threads(o.threads);
+  const features::Representation rep = features::make_representation(o.rep, o.rep_options);
+  PI_CHECK(rep.differentiable && rep.phi, "--rep ", o.rep, " is not differentiable and cannot be inverted");
+  PI_CHECK(o.solver == "adagrad" || o.solver == "momentum", "--solver must be adagrad or momentum");
+  PI_CHECK(o.form == "ijcv" || o.form == "cvpr", "--form must be ijcv or cvpr");
+  const std::vector<std::string> files = collect_images(o.input);
+  prepare_output_dir(o.out);
+  if (o.snapshot_every > 0) prepare_output_dir((fs::path(o.out) / "snapshots").string());
+
+  solvers::ObjectiveParams obj;
+  obj.C = o.C;
+  obj.beta = o.beta;
+  obj.alpha = o.alpha;
+  obj.B = o.B;
+  obj.B_plus = 2 * o.B;
+  obj.V = o.B / 6.5f;
+  obj.form = o.form == "ijcv" ? solvers::ObjectiveForm::ijcv : solvers::ObjectiveForm::cvpr;
+  solvers::SolverParams sp;
+  sp.kind = o.solver == "adagrad" ? solvers::SolverKind::adagrad : solvers::SolverKind::momentum;
+  sp.iterations = o.iterations;
+  sp.eta0 = o.eta0;
+
+  json config = run_record("invert");
+  config["input"] = o.input;
+  config["files"] = files;
+  config["representation"] = rep.params;
+  config["objective"] = {{"form", o.form}, {"C", obj.C},         {"alpha", obj.alpha}, {"B", obj.B},
+                         {"B_plus", obj.B_plus}, {"beta", obj.beta}, {"V", obj.V}, {"jitter", obj.jitter}};
+  if (o.form == "cvpr")
+    config["objective"]["cvpr_weights"] =
+        "C = 1, lambda_alpha = 2.16e8 / sigma^alpha, lambda_V = 5 / sigma^beta, sigma = B sqrt(H W D / 3)";
+  config["solver"] = {{"kind", o.solver}, {"iterations", sp.iterations}, {"rho", sp.rho},
+                      {"eta0", sp.eta0 > 0 ? json(sp.eta0) : json("0.01 B^2/alpha * H W")}};
+  config["seed"] = o.seed;
+  config["restarts"] = o.restarts;
+  config["size"] = o.size;
+  config["mean_pixel"] = kMeanPixel;
+  config["input_processing"] = "gray (ITU-R 601), centre square + resize when --size > 0";
+  write_json((fs::path(o.out) / "config.json").string(), config);
+
+  json metrics = json::array();
+  std::vector<GalleryRow> rows;
+  int failures = 0;
+  Progress progress(50);
+  for (size_t fi = 0; fi < files.size(); ++fi) {
+    const std::string& file = files[fi];
+    const std::string stem = stem_of(file);
+    json m = {{"file", file}, {"stem", stem}};
+    const auto t0 = std::chrono::steady_clock::now();
+    try {
+      Tensor image = load_input(file, true, o.size);
+      rep.check_image(image.shape());
+      Tensor x0 = shifted(image.view(), -kMeanPixel);
+      solvers::ObjectiveParams obj_i = obj;
+      if (obj.form == solvers::ObjectiveForm::cvpr) set_cvpr_weights(obj_i, image.shape());
+      // The target is computed by the same differentiable network the solver optimises through.
+      Tensor phi0;
+      {
+        Tape t;
+        Var f = rep.phi(t, t.leaf(x0.view(), false));
+        phi0 = Tensor::copy_of(t.value(f));
+      }
+      PI_CHECK(l2_norm(phi0) > 0, file, ": the image's features are all zero (a flat image?): nothing to invert");
+      Tensor ref_features = rep.extract(image.view());
+      const double ref_norm = l2_norm(ref_features);
+      m["size"] = {image.shape()[2], image.shape()[3]};
+      json runs = json::array();
+      GalleryRow row;
+      row.stem = stem;
+      row.original = image.clone();
+      if (rep.render) row.features = rep.render(ref_features.view());
+      for (int r = 0; r < o.restarts; ++r) {
+        solvers::SolverParams spr = sp;
+        spr.seed = o.seed + static_cast<uint64_t>(r);
+        solvers::PreimageProblem pb;
+        pb.phi = rep.phi;
+        View phi0v = phi0.view();
+        pb.phi0 = &phi0v;
+        pb.image_shape = image.shape();
+        const auto tr = std::chrono::steady_clock::now();
+        const std::string name = o.restarts > 1 ? stem + "_r" + std::to_string(r) : stem;
+        std::vector<int> snaps;
+        for (int it = o.snapshot_every; o.snapshot_every > 0 && it <= o.iterations; it += o.snapshot_every)
+          snaps.push_back(it);
+        solvers::PreimageResult res = solvers::invert(
+            pb, obj_i, spr,
+            [&](int it, const solvers::ObjectiveTerms& terms) {
+              char line[256];
+              std::snprintf(line, sizeof line, "[%zu/%zu] %s%s: iter %d/%d  E %.4f  loss %.4f  R_a %.4f  R_tv %.4f",
+                            fi + 1, files.size(), stem.c_str(),
+                            o.restarts > 1 ? (" r" + std::to_string(r)).c_str() : "", it, o.iterations, terms.total,
+                            terms.loss, terms.r_alpha, terms.r_tv);
+              progress.update(line, it, o.iterations);
+            },
+            snaps,
+            [&](int it, const View& x) {
+              Tensor shown = shifted(x, kMeanPixel);
+              write_png((fs::path(o.out) / "snapshots" / (name + "_it" + std::to_string(it) + ".png")).string(),
+                        shown.view());
+            });
+        Tensor recon = shifted(res.image.view(), kMeanPixel);
+        Tensor rec_features = rep.extract(recon.view());
+        const double err = l2_distance(rec_features, ref_features) / ref_norm;
+        const double secs = seconds_since(tr);
+        write_png((fs::path(o.out) / (name + ".png")).string(), recon.view());
+        runs.push_back({{"restart", r}, {"seed", spr.seed}, {"png", name + ".png"}, {"feature_error", err},
+                        {"final", terms_json(res.final_terms)}, {"seconds", secs}});
+        char line[200];
+        std::snprintf(line, sizeof line, "[%zu/%zu] %s: feature error %.1f %% (%.2f s)", fi + 1, files.size(),
+                      name.c_str(), 100 * err, secs);
+        progress.done(line);
+        row.reconstructions.push_back(std::move(recon));
+        row.errors.push_back(err);
+      }
+      m["runs"] = runs;
+      m["feature_error"] = runs[0]["feature_error"];
+      m["sheet"] = stem + "_sheet.png";
+      write_png((fs::path(o.out) / (stem + "_sheet.png")).string(), row.sheet().view());
+      rows.push_back(std::move(row));
+    } catch (const Error& e) {
+      ++failures;
+      m["error"] = e.what();
+      std::fprintf(stderr, "[%zu/%zu] %s: error: %s\n", fi + 1, files.size(), stem.c_str(), e.what());
+    }
+    m["seconds"] = seconds_since(t0);
+    metrics.push_back(m);
+    write_json((fs::path(o.out) / "metrics.json").string(), {{"images", metrics}, {"failures", failures}});
+  }
+  write_gallery((fs::path(o.out) / "index.html").string(), "preimage invert --rep " + o.rep, rows, config);
+  std::fprintf(stderr, "wrote %s/index.html (%zu images, %d failed)\n", o.out.c_str(), files.size(), failures);
+  return failures ? 1 : 0;
+}
+
+}  // namespace
+
+void register_invert(CLI::App& app) {
+  auto o = std::make_shared<InvertOptions>();
+  CLI::App* cmd = app.add_subcommand(
+      "invert",
+      "Reconstruct images from their HOG / HOGb / DSIFT features by regularised optimisation (IJCV 2016 eq. 1, "
+      "Algorithm 1). As in the papers, each image is converted to gray and inverted from the features of its gray "
+      "version. Writes <stem>.png (restarts: <stem>_r<k>.png), <stem>_sheet.png (original | features | "
+      "reconstructions), config.json, metrics.json and index.html under --out.");
+  cmd->add_option("input", o->input, "an image file or a folder of images")->required();
+  cmd->add_option("--out", o->out, "output folder")->capture_default_str();
+  cmd->add_option("--rep", o->rep, "representation: hog, hogb, hog-dt, dsift")->capture_default_str();
+  cmd->add_option("--cell-size", o->rep_options.cell_size, "HOG cell size")->capture_default_str();
+  cmd->add_option("--orientations", o->rep_options.orientations, "HOG orientations")->capture_default_str();
+  cmd->add_option("--step", o->rep_options.dsift_step, "DSIFT step")->capture_default_str();
+  cmd->add_option("--bin-size", o->rep_options.dsift_bin, "DSIFT bin size")->capture_default_str();
+  cmd->add_flag("--flat-window", o->rep_options.flat_window, "DSIFT flat window (VLFeat 'fast')");
+  cmd->add_option("--iters", o->iterations, "iterations T")->capture_default_str()->check(CLI::Range(1, 100000));
+  cmd->add_option("--C", o->C, "loss weight C (IJCV: 20 for HOG/DSIFT)")->capture_default_str();
+  cmd->add_option("--beta", o->beta, "TV exponent beta")->capture_default_str();
+  cmd->add_option("--alpha", o->alpha, "N_alpha exponent")->capture_default_str();
+  cmd->add_option("--B", o->B, "typical pixel norm B (B+ = 2B, V = B/6.5)")->capture_default_str();
+  cmd->add_option("--eta0", o->eta0, "Algorithm 1 learning rate (default 0.01 B^2/alpha x H W)");
+  cmd->add_option("--seed", o->seed, "random seed of the initial image (restart k uses seed + k)")
+      ->capture_default_str();
+  cmd->add_option("--restarts", o->restarts, "reconstructions per image from different seeds")
+      ->capture_default_str()->check(CLI::Range(1, 64));
+  cmd->add_option("--solver", o->solver, "adagrad (IJCV Algorithm 1) or momentum (CVPR)")->capture_default_str();
+  cmd->add_option("--form", o->form, "objective: ijcv (N_alpha + TV^beta + C loss) or cvpr (eq. 3)")
+      ->capture_default_str();
+  cmd->add_option("--size", o->size, "centre-crop to a square and resize to SIZE x SIZE (0 keeps the image size)")
+      ->capture_default_str()->check(CLI::Range(0, 4096));
+  cmd->add_option("--snapshots", o->snapshot_every, "write a snapshot every N iterations to snapshots/")
+      ->check(CLI::Range(0, 100000));
+  add_threads_option(cmd, &o->threads);
+  cmd->callback([o] { set_exit_code(run_invert(*o)); });
+}
+
+}  // namespace preimage::tools

@@ -1,0 +1,57 @@
+#include "tools/preimage/gallery.h"
+
+#include <cstdio>
+#include <sstream>
+
+#include "engine/atomic_file.h"
+#include "engine/image_ops.h"
+
+namespace preimage::tools {
+
+Tensor GalleryRow::sheet() const {
+  std::vector<View> tiles{original.view()};
+  if (features.defined()) tiles.push_back(features.view());
+  for (const Tensor& r : reconstructions) tiles.push_back(r.view());
+  return contact_sheet(tiles, std::max<int64_t>(original.shape()[2], 128));
+}
+
+namespace {
+std::string html_escape(const std::string& s) {
+  std::string o;
+  for (char c : s) {
+    switch (c) {
+      case '<': o += "&lt;"; break;
+      case '>': o += "&gt;"; break;
+      case '&': o += "&amp;"; break;
+      case '"': o += "&quot;"; break;
+      default: o += c;
+    }
+  }
+  return o;
+}
+}  // namespace
+
+void write_gallery(const std::string& path, const std::string& title, const std::vector<GalleryRow>& rows,
+                   const nlohmann::json& config) {
+  std::ostringstream h;
+  h << "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>" << html_escape(title) << "</title>\n"
+    << "<style>body{font-family:sans-serif;margin:2em}img{max-width:100%;image-rendering:pixelated}"
+       "td,th{padding:4px 10px;text-align:left;vertical-align:top}pre{background:#f4f4f4;padding:1em}</style>"
+       "</head><body>\n<h1>" << html_escape(title) << "</h1>\n"
+    << "<p>Each row: original (gray, as inverted) | rendering of its features | reconstruction(s). "
+       "Feature error = ||&Phi;(x*) - &Phi;(x0)|| / ||&Phi;(x0)||.</p>\n<table>\n";
+  for (const GalleryRow& r : rows) {
+    h << "<tr><th>" << html_escape(r.stem) << "</th><td><img src=\"" << html_escape(r.stem) << "_sheet.png\"><br>";
+    for (size_t k = 0; k < r.errors.size(); ++k) {
+      const std::string png = r.errors.size() > 1 ? r.stem + "_r" + std::to_string(k) + ".png" : r.stem + ".png";
+      char err[64];
+      std::snprintf(err, sizeof err, "%.1f %%", 100 * r.errors[k]);
+      h << "<a href=\"" << html_escape(png) << "\">" << html_escape(png) << "</a> error " << err << "&nbsp; ";
+    }
+    h << "</td></tr>\n";
+  }
+  h << "</table>\n<h2>Configuration</h2>\n<pre>" << html_escape(config.dump(2)) << "</pre>\n</body></html>\n";
+  write_file_atomic(path, h.str());
+}
+
+}  // namespace preimage::tools

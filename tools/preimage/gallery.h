@@ -1,0 +1,27 @@
+#pragma once
+// Results a person can look at: per-image contact sheets and an index.html gallery linking them.
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "engine/tensor.h"
+
+namespace preimage::tools {
+
+struct GalleryRow {
+  std::string stem;
+  Tensor original;                     // [1, C, H, W] 0..255
+  Tensor features;                     // rendering of the features, may be undefined
+  std::vector<Tensor> reconstructions; // one per restart
+  std::vector<double> errors;          // feature error per reconstruction
+  // original | features | reconstructions, at the original's height.
+  Tensor sheet() const;
+};
+
+// index.html beside the PNGs: one row per image with its sheet, the reconstructions' files and errors, and the
+// run's configuration. Written atomically.
+void write_gallery(const std::string& path, const std::string& title, const std::vector<GalleryRow>& rows,
+                   const nlohmann::json& config);
+
+}  // namespace preimage::tools

@@ -1,0 +1,48 @@
+#pragma once
+// What every image-processing subcommand shares: collecting input images, preparing the output folder, writing
+// JSON atomically, the run record (config.json), and progress lines on stderr.
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include "engine/tensor.h"
+
+namespace preimage::tools {
+
+// A file -> [file]; a folder -> its image files (png, jpg, jpeg, bmp, ppm, pgm, pnm), sorted by name.
+// Throws when the path does not exist or the folder holds no images.
+std::vector<std::string> collect_images(const std::string& input);
+// Creates the folder if needed and checks that it is writable (throws otherwise).
+void prepare_output_dir(const std::string& dir);
+std::string stem_of(const std::string& path);
+void write_json(const std::string& path, const nlohmann::json& j);
+// Fields every config.json carries: program version, git commit, command line.
+nlohmann::json run_record(const std::string& command, int argc_hint = 0);
+
+// Reads an image for a representation: gray (ITU-R 601) or RGB; with size > 0, centre square crop then resize to
+// size x size.
+Tensor load_input(const std::string& path, bool gray, int size);
+
+// Progress on stderr: a live line (carriage return) on a terminal, plain lines at most every `every` steps
+// otherwise.
+class Progress {
+ public:
+  explicit Progress(int every = 50);
+  void update(const std::string& line, int step, int last_step);
+  void done(const std::string& line);
+
+ private:
+  bool tty_;
+  int every_;
+};
+
+double seconds_since(std::chrono::steady_clock::time_point start);
+
+// --threads for every command.
+void add_threads_option(CLI::App* cmd, int* threads);
+void apply_threads(int threads);
+
+}  // namespace preimage::tools
