@@ -53,6 +53,8 @@ Var isotropic_alpha_norm(Tape& t, Var x, float alpha, float B);
 // a zero difference is taken as 0 (a kink).
 Var tv_beta(Tape& t, Var x, float beta, float V);
 // IJCV eqs. (2)-(3): ||(phi - phi0) . M||^2 / ||phi0 . M||^2; mask invalid = all ones. phi0 and mask are constants.
+// For a batch (dim 0 of a phi with >= 2 dims) each sample is normalised by its own ||phi0_n . M_n||^2 and the
+// ratios are summed; a sample with ||phi0_n . M_n|| = 0 is an error.
 Var normalised_l2(Tape& t, Var phi, Var phi0, Var mask);
 // IJCV eq. (4): -<phi, phi0> / Z.
 Var inner_product(Tape& t, Var phi, Var phi0, float Z);

@@ -76,9 +76,10 @@ GradCheckResult grad_check(const GradCheckOp& op, double eps, size_t max_element
       x[i][e] = saved;
       const double numeric = (lp - lm) / (2 * eps);
       const double analytic = g[i][e];
-      const double err = std::abs(analytic - numeric) / std::max(std::abs(analytic), 1.0);
+      double err = std::abs(analytic - numeric) / std::max(std::abs(analytic), 1.0);
+      if (!std::isfinite(err)) err = INFINITY;  // a NaN gradient must fail, not compare false
       ++r.checked;
-      if (err > r.max_error) {
+      if (err > r.max_error || (std::isinf(err) && r.worst.empty())) {
         r.max_error = err;
         r.worst = "input " + std::to_string(i) + " element " + std::to_string(e) + ": analytic " +
                   std::to_string(analytic) + " numeric " + std::to_string(numeric);

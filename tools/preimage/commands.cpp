@@ -10,7 +10,9 @@ int exit_code() { return g_exit_code; }
 
 void register_commands(CLI::App& app) {
   register_demo(app);
+  register_features(app);
   register_invert(app);
+  register_eval(app);
 }
 
 }  // namespace preimage::tools

@@ -8,6 +8,8 @@ namespace preimage::tools {
 void register_commands(CLI::App& app);
 void register_demo(CLI::App& app);
 void register_invert(CLI::App& app);
+void register_features(CLI::App& app);
+void register_eval(CLI::App& app);
 
 void set_exit_code(int code);
 int exit_code();

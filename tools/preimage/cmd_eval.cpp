@@ -1,0 +1,131 @@
+// `preimage eval`: how faithful are reconstructions? For a folder of originals and a folder of reconstructions
+// (<stem>.png, as `preimage invert` writes them) computes both error definitions of the papers:
+//   IJCV 2016 (Table 4): ||Phi(x*) - Phi(x0)|| / ||Phi(x0)||
+//   CVPR 2015 (Table 1): ||Phi(x*) - Phi(x0)|| / N_Phi, N_Phi = mean pairwise distance of the originals' codes
+// with mean and standard deviation, as a table on stdout and as JSON.
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+
+#include "engine/error.h"
+#include "features/representation.h"
+#include "tools/preimage/commands.h"
+#include "tools/preimage/run_common.h"
+
+namespace preimage::tools {
+namespace {
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+struct EvalOptions {
+  std::string originals, reconstructions, rep = "hog", json_out;
+  features::RepresentationOptions rep_options;
+  int size = 0, threads = 0;
+};
+
+double distance(const Tensor& a, const Tensor& b) {
+  double s = 0;
+  for (int64_t i = 0; i < a.numel(); ++i) s += double(a.data()[i] - b.data()[i]) * (a.data()[i] - b.data()[i]);
+  return std::sqrt(s);
+}
+
+struct Stats {
+  double mean = 0, std = 0;
+};
+Stats stats(const std::vector<double>& v) {
+  Stats s;
+  for (double x : v) s.mean += x / v.size();
+  for (double x : v) s.std += (x - s.mean) * (x - s.mean) / v.size();
+  s.std = std::sqrt(s.std);
+  return s;
+}
+
+int run_eval(const EvalOptions& o) {
+  apply_threads(o.threads);
+  const features::Representation rep = features::make_representation(o.rep, o.rep_options);
+  const std::vector<std::string> originals = collect_images(o.originals);
+  PI_CHECK(fs::is_directory(o.reconstructions), o.reconstructions, ": not a folder of reconstructions");
+
+  std::vector<std::string> stems;
+  std::vector<Tensor> phi0, phi;
+  for (const std::string& file : originals) {
+    const std::string stem = stem_of(file);
+    const fs::path rec = fs::path(o.reconstructions) / (stem + ".png");
+    PI_CHECK(fs::exists(rec), rec.string(), ": no reconstruction for original ", file);
+    Tensor x0 = load_input(file, true, o.size);
+    Tensor x = load_input(rec.string(), true, 0);
+    PI_CHECK(x.shape() == x0.shape(), rec.string(), " is ", x.shape().str(), " but the processed original is ",
+             x0.shape().str(), "; pass the --size used for the inversion");
+    rep.check_image(x0.shape());
+    phi0.push_back(rep.extract(x0.view()));
+    phi.push_back(rep.extract(x.view()));
+    stems.push_back(stem);
+  }
+  const size_t n = stems.size();
+  double n_phi = 0;
+  bool same_dims = true;
+  for (size_t i = 1; i < n; ++i) same_dims = same_dims && phi0[i].shape() == phi0[0].shape();
+  if (n >= 2 && same_dims) {
+    for (size_t i = 0; i < n; ++i)
+      for (size_t j = i + 1; j < n; ++j) n_phi += distance(phi0[i], phi0[j]);
+    n_phi /= double(n * (n - 1) / 2);
+  }
+
+  std::vector<double> e_ijcv, e_cvpr;
+  json per_image = json::array();
+  std::printf("%-24s %10s %10s\n", "image", "IJCV %", n_phi > 0 ? "CVPR %" : "CVPR -");
+  for (size_t i = 0; i < n; ++i) {
+    double norm0 = 0;
+    for (int64_t k = 0; k < phi0[i].numel(); ++k) norm0 += double(phi0[i].data()[k]) * phi0[i].data()[k];
+    norm0 = std::sqrt(norm0);
+    const double d = distance(phi[i], phi0[i]);
+    const double ei = norm0 > 0 ? d / norm0 : NAN;
+    e_ijcv.push_back(ei);
+    json row = {{"image", stems[i]}, {"ijcv_error", ei}};
+    if (n_phi > 0) {
+      e_cvpr.push_back(d / n_phi);
+      row["cvpr_error"] = d / n_phi;
+    }
+    per_image.push_back(row);
+    std::printf("%-24s %10.2f %10.2f\n", stems[i].c_str(), 100 * ei, n_phi > 0 ? 100 * d / n_phi : NAN);
+  }
+  const Stats si = stats(e_ijcv);
+  json out = {{"representation", rep.params}, {"images", n}, {"per_image", per_image},
+              {"ijcv", {{"mean", si.mean}, {"std", si.std}}}};
+  std::printf("%-24s %10.2f", "mean", 100 * si.mean);
+  if (n_phi > 0) {
+    const Stats sc = stats(e_cvpr);
+    out["cvpr"] = {{"mean", sc.mean}, {"std", sc.std}, {"N_phi", n_phi}};
+    std::printf(" %10.2f\n%-24s %10.2f %10.2f\n", 100 * sc.mean, "std", 100 * si.std, 100 * sc.std);
+  } else {
+    std::printf("\n%-24s %10.2f   (CVPR error needs >= 2 originals of one size)\n", "std", 100 * si.std);
+  }
+  const std::string json_path =
+      o.json_out.empty() ? (fs::path(o.reconstructions) / ("eval_" + rep.name + ".json")).string() : o.json_out;
+  write_json(json_path, out);
+  std::fprintf(stderr, "wrote %s\n", json_path.c_str());
+  return 0;
+}
+
+}  // namespace
+
+void register_eval(CLI::App& app) {
+  auto o = std::make_shared<EvalOptions>();
+  CLI::App* cmd = app.add_subcommand(
+      "eval", "Feature reconstruction errors of a folder of reconstructions against their originals: IJCV "
+              "(normalised by ||Phi(x0)||) and CVPR (normalised by the mean pairwise distance of the originals)");
+  cmd->add_option("originals", o->originals, "original image or folder")->required();
+  cmd->add_option("reconstructions", o->reconstructions, "folder holding <stem>.png for each original")->required();
+  cmd->add_option("--rep", o->rep, "hog, hogb, hog-dt, dsift")->capture_default_str();
+  cmd->add_option("--cell-size", o->rep_options.cell_size, "HOG cell size")->capture_default_str();
+  cmd->add_option("--orientations", o->rep_options.orientations, "HOG orientations")->capture_default_str();
+  cmd->add_option("--step", o->rep_options.dsift_step, "DSIFT step")->capture_default_str();
+  cmd->add_option("--bin-size", o->rep_options.dsift_bin, "DSIFT bin size")->capture_default_str();
+  cmd->add_flag("--flat-window", o->rep_options.flat_window, "DSIFT flat window");
+  cmd->add_option("--size", o->size, "the --size the originals were inverted at (0 = as they are)");
+  cmd->add_option("--json", o->json_out, "where to write the JSON (default RECONSTRUCTIONS/eval_<rep>.json)");
+  add_threads_option(cmd, &o->threads);
+  cmd->callback([o] { set_exit_code(run_eval(*o)); });
+}
+
+}  // namespace preimage::tools

@@ -1,0 +1,80 @@
+// `preimage features`: extract a representation from an image or a folder and write, per image,
+// <stem>.safetensors (the features, shape and layout in the metadata) and <stem>.png (their rendering).
+#include <cstdio>
+#include <filesystem>
+
+#include "engine/error.h"
+#include "engine/image_io.h"
+#include "features/representation.h"
+#include "tools/preimage/commands.h"
+#include "tools/preimage/run_common.h"
+#include "weights/safetensors.h"
+
+namespace preimage::tools {
+namespace {
+namespace fs = std::filesystem;
+
+struct FeaturesOptions {
+  std::string input, out = "out/features", rep = "hog";
+  features::RepresentationOptions rep_options;
+  bool gray = false;
+  int size = 0, threads = 0;
+};
+
+int run_features(const FeaturesOptions& o) {
+  apply_threads(o.threads);
+  const features::Representation rep = features::make_representation(o.rep, o.rep_options);
+  const std::vector<std::string> files = collect_images(o.input);
+  prepare_output_dir(o.out);
+  int failures = 0;
+  for (size_t i = 0; i < files.size(); ++i) {
+    const std::string stem = stem_of(files[i]);
+    try {
+      const auto t0 = std::chrono::steady_clock::now();
+      Tensor image = load_input(files[i], o.gray || rep.gray_input, o.size);
+      rep.check_image(image.shape());
+      Tensor f = rep.extract(image.view());
+      const double secs = seconds_since(t0);
+      nlohmann::json meta = rep.params;
+      meta["source"] = files[i];
+      meta["image_size"] = {image.shape()[2], image.shape()[3]};
+      meta["image_channels"] = image.shape()[1];
+      write_safetensors((fs::path(o.out) / (stem + ".safetensors")).string(), {{"features", f.view()}},
+                        {{"representation", rep.name},
+                         {"layout", "NCHW [1, D, rows, cols]; D channels in VLFeat's order (docs/features)"},
+                         {"params", meta.dump()}});
+      if (rep.render) write_png((fs::path(o.out) / (stem + ".png")).string(), rep.render(f.view()).view());
+      std::fprintf(stderr, "[%zu/%zu] %s: %s %s features %s (%.1f ms)\n", i + 1, files.size(), stem.c_str(),
+                   rep.name.c_str(), image.shape().str().c_str(), f.shape().str().c_str(), 1e3 * secs);
+    } catch (const Error& e) {
+      ++failures;
+      std::fprintf(stderr, "[%zu/%zu] %s: error: %s\n", i + 1, files.size(), stem.c_str(), e.what());
+    }
+  }
+  if (failures) std::fprintf(stderr, "%d of %zu images failed; nothing was written for them\n", failures, files.size());
+  return failures ? 1 : 0;
+}
+
+}  // namespace
+
+void register_features(CLI::App& app) {
+  auto o = std::make_shared<FeaturesOptions>();
+  CLI::App* cmd = app.add_subcommand(
+      "features", "Extract HOG / HOGb / DSIFT / LBP / sparse-SIFT features of an image or a folder: writes "
+                  "<stem>.safetensors (tensor 'features', [1, D, rows, cols]) and <stem>.png (a rendering)");
+  cmd->add_option("input", o->input, "an image file or a folder of images")->required();
+  cmd->add_option("--out", o->out, "output folder")->capture_default_str();
+  cmd->add_option("--rep", o->rep, "hog, hogb, hog-dt, dsift, lbp, sift-grid")->capture_default_str();
+  cmd->add_option("--cell-size", o->rep_options.cell_size, "HOG / LBP cell size")->capture_default_str();
+  cmd->add_option("--orientations", o->rep_options.orientations, "HOG orientations")->capture_default_str();
+  cmd->add_option("--step", o->rep_options.dsift_step, "DSIFT step")->capture_default_str();
+  cmd->add_option("--bin-size", o->rep_options.dsift_bin, "DSIFT bin size")->capture_default_str();
+  cmd->add_flag("--flat-window", o->rep_options.flat_window, "DSIFT flat window (VLFeat 'fast')");
+  cmd->add_flag("--gray", o->gray, "use the gray image even where the representation accepts colour (HOG)");
+  cmd->add_option("--size", o->size, "centre-crop to a square and resize to SIZE x SIZE (0 keeps the size)")
+      ->check(CLI::Range(0, 4096));
+  add_threads_option(cmd, &o->threads);
+  cmd->callback([o] { set_exit_code(run_features(*o)); });
+}
+
+}  // namespace preimage::tools
