@@ -3,6 +3,7 @@
 //   y[n,c,h,w] = x[n,c,h,w] / (k + (alpha / size) * sum_{c' in window(c)} x[n,c',h,w]^2)^beta
 // window(c) = [c - (size-1)/2, c + size/2] clipped to the channels (size odd in practice).
 // Convention: `alpha` here is Caffe's (the sum is multiplied by alpha/size), as PyTorch's LocalResponseNorm.
+// PyTorch's window is [c - size/2, c + (size-1)/2]: the same as Caffe's for odd sizes, one channel shifted for even.
 // MatConvNet stores alpha already divided by size: convert with lrn_params_from_matconvnet().
 // Backward accumulates into d_x.
 #include "engine/tensor.h"

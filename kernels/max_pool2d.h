@@ -3,7 +3,14 @@
 //   floor mode (PyTorch default):  Ho = (H + pt + pb - kh) / sh + 1
 //   ceil mode (Caffe):             Ho = ceil((H + pt + pb - kh) / sh) + 1, then, as Caffe and PyTorch do, the last
 //                                   window is dropped if it would start inside the bottom/right padding only.
+//                                   Exactly: in ceil mode, if (Ho - 1) * sh >= H + pt then Ho -= 1 (likewise Wo).
+//                                   This is PyTorch's rule (ceil_mode=True, any padding); Caffe applies it only
+//                                   when pad != 0, which differs only when kernel < stride (Caffe then pools an
+//                                   empty window). With explicit padding the rule measures from the real image,
+//                                   not from an F.pad-ed one. docs/ops/pooling.md has worked examples.
 // MatConvNet files carry explicit asymmetric padding instead of ceil mode: both are expressible here.
+// Validation: kernel and stride >= 1, 0 <= each pad < kernel (wider padding would give windows with no input
+// cell), padded input at least one kernel; so every window holds at least one real input cell.
 // Ties: the first maximum in row-major window order wins (forward records nothing; backward recomputes argmax).
 // Backward accumulates into d_x.
 #include "engine/tensor.h"

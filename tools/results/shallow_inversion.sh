@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Reproduces docs/results/shallow.md: inverts the 21 photos of tools/results/photos.txt (227x227, gray) from their
+# HOG, HOGb and DSIFT features (IJCV 2016 settings: C = 20, no jitter, cell 8, T = 300) and evaluates both error
+# definitions. Usage: tools/results/shallow_inversion.sh [OUT=out/shallow] [extra invert options...]
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+out=${1:-out/shallow}
+shift || true
+bin=${PREIMAGE_BIN:-build/preimage}
+[ -x "$bin" ] || { echo "build first: bash tools/build.sh" >&2; exit 1; }
+mkdir -p "$out/photos"
+grep -v '^#' tools/results/photos.txt | while read -r f; do
+  [ -n "$f" ] && ln -sf "$f" "$out/photos/$(basename "$f")"
+done
+for rep in hog hogb dsift; do
+  "$bin" invert "$out/photos" --rep "$rep" --size 227 --out "$out/$rep" "$@"
+  "$bin" eval "$out/photos" "$out/$rep" --rep "$rep" --size 227 --json "$out/eval_$rep.json"
+done
+/usr/bin/python3 tools/results/shallow_figure.py "$out" "$out/figure.png"
+echo "results in $out (figure: $out/figure.png)"
