@@ -23,6 +23,7 @@ struct RepresentationOptions {
   int dsift_step = 4;      // DSIFT frame step (pixels)
   int dsift_bin = 8;       // DSIFT bin size (pixels); IJCV sect. 5.1 uses 8
   bool flat_window = false;
+  int lbp_cell = 16;       // LBP cell (Dosovitskiy & Brox: 16)
 };
 
 struct Representation {
@@ -31,7 +32,8 @@ struct Representation {
   bool gray_input = true;  // computed on the gray image (the papers invert gray images)
   std::function<Tensor(const View& image)> extract;       // image [1,C,H,W] 0..255 -> features [1,D,h,w]
   std::function<Var(Tape&, Var image)> phi;               // differentiable features (empty if not)
-  std::function<Tensor(const View& features)> render;     // picture of the features, [1,C,h,w] 0..255
+  // Picture of the features of an image of the given shape, [1,C,h,w] 0..255 (empty: no renderer).
+  std::function<Tensor(const View& features, const Shape& image)> render;
   std::function<void(const Shape& image)> check_image;    // throws preimage::Error if the image is unusable
   nlohmann::json params;                                  // resolved parameters, for config.json / metadata
 };

@@ -43,7 +43,7 @@ int run_features(const FeaturesOptions& o) {
                         {{"representation", rep.name},
                          {"layout", "NCHW [1, D, rows, cols]; D channels in VLFeat's order (docs/features)"},
                          {"params", meta.dump()}});
-      if (rep.render) write_png((fs::path(o.out) / (stem + ".png")).string(), rep.render(f.view()).view());
+      if (rep.render) write_png((fs::path(o.out) / (stem + ".png")).string(), rep.render(f.view(), image.shape()).view());
       std::fprintf(stderr, "[%zu/%zu] %s: %s %s features %s (%.1f ms)\n", i + 1, files.size(), stem.c_str(),
                    rep.name.c_str(), image.shape().str().c_str(), f.shape().str().c_str(), 1e3 * secs);
     } catch (const Error& e) {
@@ -70,6 +70,7 @@ void register_features(CLI::App& app) {
   cmd->add_option("--step", o->rep_options.dsift_step, "DSIFT step")->capture_default_str();
   cmd->add_option("--bin-size", o->rep_options.dsift_bin, "DSIFT bin size")->capture_default_str();
   cmd->add_flag("--flat-window", o->rep_options.flat_window, "DSIFT flat window (VLFeat 'fast')");
+  cmd->add_option("--lbp-cell", o->rep_options.lbp_cell, "LBP cell size")->capture_default_str();
   cmd->add_flag("--gray", o->gray, "use the gray image even where the representation accepts colour (HOG)");
   cmd->add_option("--size", o->size, "centre-crop to a square and resize to SIZE x SIZE (0 keeps the size)")
       ->check(CLI::Range(0, 4096));

@@ -135,7 +135,10 @@ int run_invert(const InvertOptions& o) {
       GalleryRow row;
       row.stem = stem;
       row.original = image.clone();
-      if (rep.render) row.features = rep.render(ref_features.view());
+      if (rep.render) {
+        row.features = rep.render(ref_features.view(), image.shape());
+        write_png((fs::path(o.out) / (stem + "_features.png")).string(), row.features.view());
+      }
       for (int r = 0; r < o.restarts; ++r) {
         solvers::SolverParams spr = sp;
         spr.seed = o.seed + static_cast<uint64_t>(r);
@@ -206,8 +209,9 @@ void register_invert(CLI::App& app) {
       "invert",
       "Reconstruct images from their HOG / HOGb / DSIFT features by regularised optimisation (IJCV 2016 eq. 1, "
       "Algorithm 1). As in the papers, each image is converted to gray and inverted from the features of its gray "
-      "version. Writes <stem>.png (restarts: <stem>_r<k>.png), <stem>_sheet.png (original | features | "
-      "reconstructions), config.json, metrics.json and index.html under --out.");
+      "version. Writes <stem>.png (restarts: <stem>_r<k>.png), <stem>_features.png (rendering of the features), "
+      "<stem>_sheet.png (original | features | reconstructions), config.json, metrics.json and index.html under "
+      "--out.");
   cmd->add_option("input", o->input, "an image file or a folder of images")->required();
   cmd->add_option("--out", o->out, "output folder")->capture_default_str();
   cmd->add_option("--rep", o->rep, "representation: hog, hogb, hog-dt, dsift")->capture_default_str();
