@@ -70,6 +70,9 @@ int run_invert(const InvertOptions& o) {
   PI_CHECK(rep.differentiable && rep.phi, "--rep ", o.rep, " is not differentiable and cannot be inverted");
   PI_CHECK(o.solver == "adagrad" || o.solver == "momentum", "--solver must be adagrad or momentum");
   PI_CHECK(o.form == "ijcv" || o.form == "cvpr", "--form must be ijcv or cvpr");
+  for (auto [name, v] : {std::pair{"--C", o.C}, {"--beta", o.beta}, {"--alpha", o.alpha}, {"--B", o.B}})
+    PI_CHECK(std::isfinite(v) && v > 0, name, " must be a positive finite number, got ", v);
+  PI_CHECK(!(o.eta0 > 0) || std::isfinite(o.eta0), "--eta0 must be finite");
   const std::vector<std::string> files = collect_images(o.input);
   prepare_output_dir(o.out);
   if (o.snapshot_every > 0) prepare_output_dir((fs::path(o.out) / "snapshots").string());
