@@ -13,8 +13,10 @@ grep -v '^#' tools/results/photos.txt | while read -r f; do
   [ -n "$f" ] && ln -sf "$f" "$out/photos/$(basename "$f")"
 done
 for rep in hog hogb dsift; do
-  "$bin" invert "$out/photos" --rep "$rep" --size 227 --out "$out/$rep" "$@"
-  "$bin" eval "$out/photos" "$out/$rep" --rep "$rep" --size 227 --json "$out/eval_$rep.json"
+  # DSIFT with VLFeat's flat ("fast") window, as the papers' CNN-DSIFT (CVPR 2015 footnote 1)
+  extra=(); [ "$rep" = dsift ] && extra=(--flat-window)
+  "$bin" invert "$out/photos" --rep "$rep" --size 227 --out "$out/$rep" "${extra[@]}" "$@"
+  "$bin" eval "$out/photos" "$out/$rep" --rep "$rep" --size 227 "${extra[@]}" --json "$out/eval_$rep.json"
 done
 /usr/bin/python3 tools/results/shallow_figure.py "$out" "$out/figure.png"
 echo "results in $out (figure: $out/figure.png)"
