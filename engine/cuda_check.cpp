@@ -6,12 +6,15 @@
 namespace preimage::cuda {
 
 void throw_cuda_error(cudaError_t err, const char* call, const char* file, int line) {
+  // A failed runtime call also sets the runtime's last-error state; clear it (after reading the message, which the
+  // emulated runtime ties to it) so the next launch check does not report this failure a second time.
   std::string msg = std::string("CUDA error ") + cudaGetErrorName(err) + " (" + cudaGetErrorString(err) + ") in " +
                     call + " at " + file + ":" + std::to_string(line);
   if (err == cudaErrorMemoryAllocation)
     msg += "; the GPU is out of memory: use a smaller batch or image size, or free other GPU work";
   if (err == cudaErrorNoDevice || err == cudaErrorInsufficientDriver)
     msg += "; no usable GPU here: run with --device cpu";
+  (void)cudaGetLastError();
   throw Error(msg);
 }
 

@@ -1,6 +1,7 @@
 // Launchers for kernels/activation.h.
 #include "kernels/activation.h"
 
+#include "kernels/cuda/activation.h"
 #include "kernels/dispatch.h"
 
 namespace preimage::kernels {
@@ -15,14 +16,14 @@ void check_unary(const char* op, const View& x, const View& y) {
 
 void leaky_relu_forward(const View& x, const View& y, float slope) {
   check_unary("leaky_relu", x, y);
-  if (x.device != Device::cpu) no_cuda_kernel("leaky_relu");
+  if (x.device == Device::cuda) return cuda::leaky_relu_forward(x.data, y.data, x.numel(), slope);
   ref::leaky_relu_forward(x.data, y.data, x.numel(), slope);
 }
 
 void leaky_relu_backward(const View& x, const View& d_y, const View& d_x, float slope) {
   check_unary("leaky_relu backward", x, d_y);
   check_unary("leaky_relu backward", x, d_x);
-  if (x.device != Device::cpu) no_cuda_kernel("leaky_relu backward");
+  if (x.device == Device::cuda) return cuda::leaky_relu_backward(x.data, d_y.data, d_x.data, x.numel(), slope);
   ref::leaky_relu_backward(x.data, d_y.data, d_x.data, x.numel(), slope);
 }
 

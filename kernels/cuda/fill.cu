@@ -1,8 +1,7 @@
 // CUDA twin of fill_floats (engine/storage.h): y[i] = value. Grid-stride loop, one float per thread per step.
-#include <algorithm>
-
-#include "engine/cuda_check.h"
 #include "kernels/cuda/fill.h"
+
+#include "kernels/cuda/launch.h"
 
 namespace preimage::kernels::cuda {
 
@@ -16,8 +15,7 @@ __global__ void fill_kernel(float* y, float value, size_t n) {
 void fill(float* y, float value, size_t n, cudaStream_t stream) {
   if (n == 0) return;
   const unsigned threads = 256;
-  const unsigned blocks = static_cast<unsigned>(std::min<size_t>((n + threads - 1) / threads, 65535));
-  fill_kernel<<<blocks, threads, 0, stream>>>(y, value, n);
+  PI_LAUNCH(fill_kernel, grid_stride_blocks(static_cast<int64_t>(n), threads), threads, 0, stream)(y, value, n);
   PI_CUDA_CHECK_LAUNCH("fill_kernel");
 }
 

@@ -1,7 +1,10 @@
-// Real-GPU test runner: exits 77 (ctest: skipped) when no CUDA device is present, so CI without a GPU stays green
-// and says plainly that these tests did not run.
+// Device test runner: exits 77 (ctest: skipped) when no CUDA device is present, so CI without a GPU stays green
+// and says plainly that these tests did not run. In the PREIMAGE_CUDA_EMULATION build the emulated device is always
+// present (docs/cuda_emulation.md), so the same tests run there on the host.
 #define CATCH_CONFIG_RUNNER
 #include <catch2/catch.hpp>
+
+#include <cuda_runtime_api.h>
 
 #include <cstdio>
 
@@ -12,5 +15,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "no CUDA device: [gpu] tests skipped\n");
     return 77;
   }
+  cudaDeviceProp prop;
+  if (cudaGetDeviceProperties(&prop, 0) == cudaSuccess)
+    std::fprintf(stderr, "device tests on: %s (compute capability %d.%d)\n", prop.name, prop.major, prop.minor);
   return Catch::Session().run(argc, argv);
 }
