@@ -13,6 +13,7 @@ void register_commands(CLI::App& app) {
   register_features(app);
   register_invert(app);
   register_eval(app);
+  register_convert_weights(app);
 }
 
 }  // namespace preimage::tools

@@ -10,6 +10,7 @@ void register_demo(CLI::App& app);
 void register_invert(CLI::App& app);
 void register_features(CLI::App& app);
 void register_eval(CLI::App& app);
+void register_convert_weights(CLI::App& app);
 
 void set_exit_code(int code);
 int exit_code();
