@@ -3,6 +3,7 @@
 
 #include <cmath>
 
+#include "kernels/cuda/losses.h"
 #include "kernels/dispatch.h"
 
 namespace preimage::kernels {
@@ -40,8 +41,9 @@ void normalised_l2_forward(const View& phi, const View& phi0, const View& mask, 
   check_pair("normalised_l2", phi, phi0);
   check_mask("normalised_l2", phi, mask);
   check_scalar("normalised_l2", "output", phi, y);
-  if (phi.device != Device::cpu) no_cuda_kernel("normalised_l2");
   const int64_t n = batch_of(phi);
+  if (phi.device == Device::cuda)
+    return cuda::normalised_l2_forward(phi.data, phi0.data, mask.data, n, phi.numel() / n, y.data);
   y.data[0] = ref::normalised_l2_forward(phi.data, phi0.data, mask.data, n, phi.numel() / n);
 }
 
@@ -53,8 +55,9 @@ void normalised_l2_backward(const View& phi, const View& phi0, const View& mask,
   check_same_device("normalised_l2 backward", {&phi, &d_phi});
   check_same_shape("normalised_l2 backward", phi, d_phi);
   check_contiguous("normalised_l2 backward", "d_phi", d_phi);
-  if (phi.device != Device::cpu) no_cuda_kernel("normalised_l2 backward");
   const int64_t n = batch_of(phi);
+  if (phi.device == Device::cuda)
+    return cuda::normalised_l2_backward(phi.data, phi0.data, mask.data, d_y.data, d_phi.data, n, phi.numel() / n);
   ref::normalised_l2_backward(phi.data, phi0.data, mask.data, d_y.data[0], d_phi.data, n, phi.numel() / n);
 }
 
@@ -62,7 +65,7 @@ void inner_product_forward(const View& phi, const View& phi0, float Z, const Vie
   check_pair("inner_product", phi, phi0);
   check_scalar("inner_product", "output", phi, y);
   check_z("inner_product", Z);
-  if (phi.device != Device::cpu) no_cuda_kernel("inner_product");
+  if (phi.device == Device::cuda) return cuda::inner_product_forward(phi.data, phi0.data, phi.numel(), Z, y.data);
   y.data[0] = ref::inner_product_forward(phi.data, phi0.data, phi.numel(), Z);
 }
 
@@ -70,7 +73,8 @@ void inner_product_backward(const View& phi0, const View& d_y, const View& d_phi
   check_pair("inner_product backward", d_phi, phi0);
   check_scalar("inner_product backward", "d_y", phi0, d_y);
   check_z("inner_product backward", Z);
-  if (phi0.device != Device::cpu) no_cuda_kernel("inner_product backward");
+  if (phi0.device == Device::cuda)
+    return cuda::inner_product_backward(phi0.data, d_y.data, d_phi.data, phi0.numel(), Z);
   ref::inner_product_backward(phi0.data, d_y.data[0], d_phi.data, phi0.numel(), Z);
 }
 

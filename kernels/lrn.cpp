@@ -3,6 +3,7 @@
 
 #include <cmath>
 
+#include "kernels/cuda/lrn.h"
 #include "kernels/dispatch.h"
 
 namespace preimage::kernels {
@@ -36,7 +37,7 @@ void lrn_forward(const View& x, const View& y, const LrnParams& p) {
   const LrnDims d = check_lrn(op, x, p);
   check_shape(op, "output", y, x.shape);
   check_contiguous(op, "output", y);
-  if (x.device != Device::cpu) no_cuda_kernel(op);
+  if (x.device == Device::cuda) return cuda::lrn_forward(d.n, d.c, d.hw, p, x.data, y.data);
   ref::lrn_forward(d.n, d.c, d.hw, p, x.data, y.data);
 }
 
@@ -48,7 +49,7 @@ void lrn_backward(const View& x, const View& d_y, const View& d_x, const LrnPara
   check_shape(op, "d_x", d_x, x.shape);
   check_contiguous(op, "d_y", d_y);
   check_contiguous(op, "d_x", d_x);
-  if (x.device != Device::cpu) no_cuda_kernel(op);
+  if (x.device == Device::cuda) return cuda::lrn_backward(d.n, d.c, d.hw, p, x.data, d_y.data, d_x.data);
   ref::lrn_backward(d.n, d.c, d.hw, p, x.data, d_y.data, d_x.data);
 }
 

@@ -1,6 +1,7 @@
 // Output geometry and launchers for kernels/max_pool2d.h.
 #include "kernels/max_pool2d.h"
 
+#include "kernels/cuda/max_pool2d.h"
 #include "kernels/dispatch.h"
 
 namespace preimage::kernels {
@@ -47,7 +48,7 @@ void max_pool2d_forward(const View& x, const View& y, const MaxPool2dParams& p) 
   check_shape(op, "output", y, Shape{g.n, g.c, g.ho, g.wo});
   check_contiguous(op, "input", x);
   check_contiguous(op, "output", y);
-  if (x.device != Device::cpu) no_cuda_kernel(op);
+  if (x.device == Device::cuda) return cuda::max_pool2d_forward(g, x.data, y.data);
   ref::max_pool2d_forward(g, x.data, y.data);
 }
 
@@ -60,7 +61,7 @@ void max_pool2d_backward(const View& x, const View& d_y, const View& d_x, const 
   check_contiguous(op, "input", x);
   check_contiguous(op, "d_y", d_y);
   check_contiguous(op, "d_x", d_x);
-  if (x.device != Device::cpu) no_cuda_kernel(op);
+  if (x.device == Device::cuda) return cuda::max_pool2d_backward(g, x.data, d_y.data, d_x.data);
   ref::max_pool2d_backward(g, x.data, d_y.data, d_x.data);
 }
 

@@ -1,6 +1,7 @@
 // Launchers for kernels/shape_ops.h.
 #include "kernels/shape_ops.h"
 
+#include "kernels/cuda/shape_ops.h"
 #include "kernels/dispatch.h"
 
 namespace preimage::kernels {
@@ -79,8 +80,9 @@ void crop_forward(const View& x, const View& y, int64_t top, int64_t left) {
   check_shape("crop", "output", y, crop_shape(x.shape, top, left, y.shape.h(), y.shape.w()));
   check_contiguous("crop", "input", x);
   check_contiguous("crop", "output", y);
-  if (x.device != Device::cpu) no_cuda_kernel("crop");
   const Shape& s = x.shape;
+  if (x.device == Device::cuda)
+    return cuda::crop_forward(x.data, y.data, s.n() * s.c(), s.h(), s.w(), top, left, y.shape.h(), y.shape.w());
   ref::crop_forward(x.data, y.data, s.n() * s.c(), s.h(), s.w(), top, left, y.shape.h(), y.shape.w());
 }
 
@@ -90,8 +92,10 @@ void crop_backward(const View& d_y, const View& d_x, int64_t top, int64_t left) 
   check_shape("crop backward", "d_y", d_y, crop_shape(d_x.shape, top, left, d_y.shape.h(), d_y.shape.w()));
   check_contiguous("crop backward", "d_x", d_x);
   check_contiguous("crop backward", "d_y", d_y);
-  if (d_x.device != Device::cpu) no_cuda_kernel("crop backward");
   const Shape& s = d_x.shape;
+  if (d_x.device == Device::cuda)
+    return cuda::crop_backward(d_y.data, d_x.data, s.n() * s.c(), s.h(), s.w(), top, left, d_y.shape.h(),
+                               d_y.shape.w());
   ref::crop_backward(d_y.data, d_x.data, s.n() * s.c(), s.h(), s.w(), top, left, d_y.shape.h(), d_y.shape.w());
 }
 
