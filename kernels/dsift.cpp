@@ -1,5 +1,6 @@
 // Launchers and frame geometry for kernels/dsift.h. Per sample: orientation binning -> spatial pooling ->
-// normalisation, with the intermediates in host scratch buffers (the op is CPU-only for now).
+// normalisation, with the intermediates in host scratch buffers (the op is CPU-only for now). Pooling and
+// normalisation run the interleaved / framevec paths unless cpu_path() is reference.
 #include "kernels/dsift.h"
 
 #include <algorithm>
@@ -46,12 +47,23 @@ void dsift_forward(const View& image, const View& out, const DsiftParams& p, Dsi
   const DsiftGeometry g = check_dsift("dsift", image, out, p);
   if (image.device != Device::cpu) no_cuda_kernel("dsift");
   const int64_t hw = g.height * g.width, frames = g.frames_y * g.frames_x;
+  const bool fast = cpu_path() == CpuPath::fast;
   std::vector<float> binned(static_cast<size_t>(8 * hw));                       // [8, H, W]
+  std::vector<float> binned_i(fast ? binned.size() : 0);                        // [H, W, 8]
   std::vector<float> raw(static_cast<size_t>(DsiftGeometry::kDims * frames));   // [128, FY, FX]
   for (int64_t n = 0; n < image.shape[0]; ++n) {
     ref::dsift_orient_forward(image.data + n * hw, binned.data(), g.height, g.width, math);
-    ref::dsift_pool_forward(binned.data(), raw.data(), g);
-    ref::dsift_normalise_forward(raw.data(), out.data + n * DsiftGeometry::kDims * frames, frames, math);
+    if (fast) {
+      interleaved::interleave(binned.data(), hw, binned_i.data());
+      interleaved::dsift_pool_forward(binned_i.data(), raw.data(), g);
+    } else {
+      ref::dsift_pool_forward(binned.data(), raw.data(), g);
+    }
+    float* o = out.data + n * DsiftGeometry::kDims * frames;
+    if (fast)
+      framevec::dsift_normalise_forward(raw.data(), o, frames, math);
+    else
+      ref::dsift_normalise_forward(raw.data(), o, frames, math);
   }
 }
 
@@ -62,17 +74,34 @@ void dsift_backward(const View& image, const View& d_out, const View& d_image, c
   check_contiguous("dsift backward", "d_image", d_image);
   if (image.device != Device::cpu) no_cuda_kernel("dsift backward");
   const int64_t hw = g.height * g.width, frames = g.frames_y * g.frames_x;
+  const bool fast = cpu_path() == CpuPath::fast;
   std::vector<float> binned(static_cast<size_t>(8 * hw)), d_binned(binned.size());
+  std::vector<float> binned_i(fast ? binned.size() : 0), d_binned_i(binned_i.size());  // [H, W, 8]
   std::vector<float> raw(static_cast<size_t>(DsiftGeometry::kDims * frames)), d_raw(raw.size());
   for (int64_t n = 0; n < image.shape[0]; ++n) {
     // Recompute the exact-math intermediates rather than keep them alive on the tape (8 HW + 128 F floats).
     const float* x = image.data + n * hw;
     ref::dsift_orient_forward(x, binned.data(), g.height, g.width, DsiftMath::exact);
-    ref::dsift_pool_forward(binned.data(), raw.data(), g);
+    if (fast) {
+      interleaved::interleave(binned.data(), hw, binned_i.data());
+      interleaved::dsift_pool_forward(binned_i.data(), raw.data(), g);
+    } else {
+      ref::dsift_pool_forward(binned.data(), raw.data(), g);
+    }
     std::fill(d_raw.begin(), d_raw.end(), 0.0f);
-    std::fill(d_binned.begin(), d_binned.end(), 0.0f);
-    ref::dsift_normalise_backward(raw.data(), d_out.data + n * DsiftGeometry::kDims * frames, d_raw.data(), frames);
-    ref::dsift_pool_backward(d_raw.data(), d_binned.data(), g);
+    const float* g_out = d_out.data + n * DsiftGeometry::kDims * frames;
+    if (fast)
+      framevec::dsift_normalise_backward(raw.data(), g_out, d_raw.data(), frames);
+    else
+      ref::dsift_normalise_backward(raw.data(), g_out, d_raw.data(), frames);
+    if (fast) {
+      std::fill(d_binned_i.begin(), d_binned_i.end(), 0.0f);
+      interleaved::dsift_pool_backward(d_raw.data(), d_binned_i.data(), g);
+      interleaved::deinterleave(d_binned_i.data(), hw, d_binned.data());
+    } else {
+      std::fill(d_binned.begin(), d_binned.end(), 0.0f);
+      ref::dsift_pool_backward(d_raw.data(), d_binned.data(), g);
+    }
     ref::dsift_orient_backward(x, d_binned.data(), d_image.data + n * hw, g.height, g.width);
   }
 }

@@ -71,6 +71,25 @@ template <typename T>
 void dsift_normalise_backward(const T* raw, const T* d_out, T* d_raw, int64_t frames);
 }  // namespace ref
 
+// Faster CPU path for the pooling stage (kernels/cpu/dsift_interleaved.cpp), float, bit for bit the reference's: the
+// binned gradient is kept orientation-interleaved, [H][W][8], so that each multiply-add of the separable filter
+// covers the 8 orientations (one vector) and image rows are contiguous. Launchers use it (and framevec:: below)
+// unless cpu_path() is reference; the orientation stage is the reference's.
+namespace interleaved {
+void interleave(const float* planar, int64_t hw, float* out);    // [8, H*W] -> [H*W][8]
+void deinterleave(const float* in, int64_t hw, float* planar);   // [H*W][8] -> [8, H*W]
+void dsift_pool_forward(const float* binned, float* raw, const DsiftGeometry& g);       // binned [H][W][8]
+void dsift_pool_backward(const float* d_raw, float* d_binned, const DsiftGeometry& g);  // d_binned [H][W][8], +=
+}  // namespace interleaved
+
+// Faster CPU path for the normalisation stage (kernels/cpu/dsift_framevec.cpp), float, bit for bit the reference's:
+// loops over the dimensions outside and over a block of frames inside (contiguous in [128, F], vectorised), each
+// frame's sums still in the reference's order.
+namespace framevec {
+void dsift_normalise_forward(const float* raw, float* out, int64_t frames, DsiftMath math);
+void dsift_normalise_backward(const float* raw, const float* d_out, float* d_raw, int64_t frames);
+}  // namespace framevec
+
 // Launchers. image [N, 1, H, W] (gray, 0..255 or any scale), output [N, 128, FY, FX] from dsift_geometry.
 void dsift_forward(const View& image, const View& out, const DsiftParams& p, DsiftMath math);
 // d_image += J^T d_out of the DsiftMath::exact forward at `image`.

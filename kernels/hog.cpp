@@ -1,5 +1,5 @@
-// Launchers for kernels/hog.h: check devices and shapes, then run per sample of the batch the cellrow path (forward
-// gradient and binning) or, when cpu_path() is reference, the CPU reference.
+// Launchers for kernels/hog.h: check devices and shapes, then run per sample of the batch the cellrow path (all three
+// steps, forward and backward) or, when cpu_path() is reference, the CPU reference.
 #include "kernels/hog.h"
 
 #include "kernels/dispatch.h"
@@ -51,9 +51,15 @@ void hog_gradient_backward(const View& channel, const View& d_grad, const View& 
   check_shape(op, "channel map", channel, Shape{s.n(), 1, s.h(), s.w()});
   for (const View* v : {&channel, &d_grad, &d_image}) check_contiguous(op, "operand", *v);
   if (d_image.device != Device::cpu) no_cuda_kernel(op);
+  const bool fast = cpu_path() == CpuPath::fast;
   for (int64_t n = 0; n < s.n(); ++n) {
-    ref::hog_gradient_backward(channel.batch(n).data, d_grad.batch(n).data, s.c(), s.h(), s.w(),
-                               d_image.batch(n).data);
+    if (fast) {
+      cellrow::hog_gradient_backward(channel.batch(n).data, d_grad.batch(n).data, s.c(), s.h(), s.w(),
+                                     d_image.batch(n).data);
+    } else {
+      ref::hog_gradient_backward(channel.batch(n).data, d_grad.batch(n).data, s.c(), s.h(), s.w(),
+                                 d_image.batch(n).data);
+    }
   }
 }
 
@@ -90,9 +96,15 @@ void hog_binning_backward(const View& grad, const View& d_hist, const HogBinning
   check_same_shape("hog_binning backward", grad, d_grad);
   check_contiguous("hog_binning backward", "gradient of the gradient", d_grad);
   if (grad.device != Device::cpu) no_cuda_kernel("hog_binning backward");
+  const bool fast = cpu_path() == CpuPath::fast;
   for (int64_t n = 0; n < grad.shape.n(); ++n) {
-    ref::hog_binning_backward(grad.batch(n).data, d_hist.batch(n).data, grad.shape.h(), grad.shape.w(), p,
-                              d_grad.batch(n).data);
+    if (fast) {
+      cellrow::hog_binning_backward(grad.batch(n).data, d_hist.batch(n).data, grad.shape.h(), grad.shape.w(), p,
+                                    d_grad.batch(n).data);
+    } else {
+      ref::hog_binning_backward(grad.batch(n).data, d_hist.batch(n).data, grad.shape.h(), grad.shape.w(), p,
+                                d_grad.batch(n).data);
+    }
   }
 }
 
@@ -112,8 +124,12 @@ int check_normalise(const char* op, const View& hist, const View& out, HogVarian
 void hog_normalise_forward(const View& hist, HogVariant v, const View& out) {
   const int no = check_normalise("hog_normalise", hist, out, v);
   if (hist.device != Device::cpu) no_cuda_kernel("hog_normalise");
+  const bool fast = cpu_path() == CpuPath::fast;
   for (int64_t n = 0; n < hist.shape.n(); ++n) {
-    ref::hog_normalise_forward(hist.batch(n).data, hist.shape.h(), hist.shape.w(), no, v, out.batch(n).data);
+    if (fast)
+      cellrow::hog_normalise_forward(hist.batch(n).data, hist.shape.h(), hist.shape.w(), no, v, out.batch(n).data);
+    else
+      ref::hog_normalise_forward(hist.batch(n).data, hist.shape.h(), hist.shape.w(), no, v, out.batch(n).data);
   }
 }
 
@@ -123,9 +139,15 @@ void hog_normalise_backward(const View& hist, const View& d_out, HogVariant v, c
   check_same_shape("hog_normalise backward", hist, d_hist);
   check_contiguous("hog_normalise backward", "histogram gradient", d_hist);
   if (hist.device != Device::cpu) no_cuda_kernel("hog_normalise backward");
+  const bool fast = cpu_path() == CpuPath::fast;
   for (int64_t n = 0; n < hist.shape.n(); ++n) {
-    ref::hog_normalise_backward(hist.batch(n).data, d_out.batch(n).data, hist.shape.h(), hist.shape.w(), no, v,
-                                d_hist.batch(n).data);
+    if (fast) {
+      cellrow::hog_normalise_backward(hist.batch(n).data, d_out.batch(n).data, hist.shape.h(), hist.shape.w(), no, v,
+                                      d_hist.batch(n).data);
+    } else {
+      ref::hog_normalise_backward(hist.batch(n).data, d_out.batch(n).data, hist.shape.h(), hist.shape.w(), no, v,
+                                  d_hist.batch(n).data);
+    }
   }
 }
 

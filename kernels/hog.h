@@ -57,12 +57,22 @@ void hog_normalise_backward(const T* hist, const T* d_out, int64_t hog_h, int64_
                             HogVariant v, T* d_hist);
 }  // namespace ref
 
-// Faster CPU path for the forward steps (kernels/cpu/hog_cellrow.cpp), float only, bit for bit equal to ref at any
-// thread count: per-pixel work vectorised along rows (OpenMP over rows), then the spatial splat parallel over rows
-// of cells, each cell summing its pixels in ref's raster order.
+// Faster CPU path (kernels/cpu/hog_cellrow*.cpp), float only,
+// bit for bit equal to ref at any thread count: per-pixel work vectorised along rows (OpenMP over rows), the forward
+// splat parallel over rows of cells, each cell summing its pixels in ref's raster order; the backward steps written
+// as gathers that add in ref's order.
 namespace cellrow {
 void hog_gradient_forward(const float* image, int64_t C, int64_t H, int64_t W, float* grad, float* channel);
+void hog_gradient_backward(const float* channel, const float* d_grad, int64_t C, int64_t H, int64_t W,
+                           float* d_image);
 void hog_binning_forward(const float* grad, int64_t H, int64_t W, const HogBinningParams& p, float* hist);
+void hog_binning_backward(const float* grad, const float* d_hist, int64_t H, int64_t W, const HogBinningParams& p,
+                          float* d_grad);
+// kernels/cpu/hog_cellrow_normalise.cpp: vectorised over the cells of a row (in double, as the reference).
+void hog_normalise_forward(const float* hist, int64_t hog_h, int64_t hog_w, int num_orientations, HogVariant v,
+                           float* out);
+void hog_normalise_backward(const float* hist, const float* d_out, int64_t hog_h, int64_t hog_w, int num_orientations,
+                            HogVariant v, float* d_hist);
 }  // namespace cellrow
 
 // Launchers: NCHW views, any batch N (each sample independent), CPU only for now.

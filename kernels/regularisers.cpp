@@ -1,8 +1,10 @@
-// Launchers for kernels/regularisers.h.
+// Launchers for kernels/regularisers.h: check operands, then run the vectorised path (simd::) for even integer
+// exponents unless cpu_path() is reference, else the reference.
 #include "kernels/regularisers.h"
 
 #include <cmath>
 
+#include "kernels/cuda/regularisers.h"
 #include "kernels/dispatch.h"
 
 namespace preimage::kernels {
@@ -23,6 +25,8 @@ void check_grad(const char* op, const View& x, const View& d_y, const View& d_x)
   check_same_shape(op, x, d_x);
   check_contiguous(op, "d_x", d_x);
 }
+// The vectorised path (simd::) covers the papers' even integer exponents; the reference takes the others.
+bool fast_for(float exponent) { return cpu_path() == CpuPath::fast && simd::supports(exponent); }
 void check_positive(const char* op, const char* name, float v, const char* hint) {
   PI_CHECK(std::isfinite(v) && v > 0, op, ": ", name, " = ", v, " must be positive and finite", hint);
 }
@@ -50,18 +54,24 @@ void isotropic_alpha_norm_forward(const View& x, float alpha, float B, const Vie
   check_scalar_out("isotropic_alpha_norm", "output", x, y);
   check_positive("isotropic_alpha_norm", "alpha", alpha, " (IJCV default 6)");
   check_positive("isotropic_alpha_norm", "B", B, " (the typical pixel RGB norm; IJCV default 80)");
-  if (x.device != Device::cpu) no_cuda_kernel("isotropic_alpha_norm");
   const Shape& s = x.shape;
-  y.data[0] = ref::isotropic_alpha_norm_forward(x.data, s.n(), s.c(), s.h(), s.w(), alpha, B);
+  if (x.device == Device::cuda)
+    return cuda::isotropic_alpha_norm_forward(x.data, s.n(), s.c(), s.h(), s.w(), alpha, B, y.data);
+  y.data[0] = fast_for(alpha) ? simd::isotropic_alpha_norm_forward(x.data, s.n(), s.c(), s.h(), s.w(), alpha, B)
+                              : ref::isotropic_alpha_norm_forward(x.data, s.n(), s.c(), s.h(), s.w(), alpha, B);
 }
 
 void isotropic_alpha_norm_backward(const View& x, const View& d_y, const View& d_x, float alpha, float B) {
   check_grad("isotropic_alpha_norm backward", x, d_y, d_x);
   check_positive("isotropic_alpha_norm backward", "alpha", alpha, "");
   check_positive("isotropic_alpha_norm backward", "B", B, "");
-  if (x.device != Device::cpu) no_cuda_kernel("isotropic_alpha_norm backward");
   const Shape& s = x.shape;
-  ref::isotropic_alpha_norm_backward(x.data, d_y.data[0], d_x.data, s.n(), s.c(), s.h(), s.w(), alpha, B);
+  if (x.device == Device::cuda)
+    return cuda::isotropic_alpha_norm_backward(x.data, d_y.data, d_x.data, s.n(), s.c(), s.h(), s.w(), alpha, B);
+  if (fast_for(alpha))
+    simd::isotropic_alpha_norm_backward(x.data, d_y.data[0], d_x.data, s.n(), s.c(), s.h(), s.w(), alpha, B);
+  else
+    ref::isotropic_alpha_norm_backward(x.data, d_y.data[0], d_x.data, s.n(), s.c(), s.h(), s.w(), alpha, B);
 }
 
 void tv_beta_forward(const View& x, float beta, float V, const View& y) {
@@ -69,26 +79,34 @@ void tv_beta_forward(const View& x, float beta, float V, const View& y) {
   check_scalar_out("tv_beta", "output", x, y);
   check_positive("tv_beta", "beta", beta, " (IJCV default 2)");
   check_positive("tv_beta", "V", V, " (the typical image gradient norm; IJCV default B / 6.5)");
-  if (x.device != Device::cpu) no_cuda_kernel("tv_beta");
   const Shape& s = x.shape;
-  y.data[0] = ref::tv_beta_forward(x.data, s.n() * s.c(), s.h(), s.w(), beta, V);
+  if (x.device == Device::cuda) return cuda::tv_beta_forward(x.data, s.n() * s.c(), s.h(), s.w(), beta, V, y.data);
+  y.data[0] = fast_for(beta) ? simd::tv_beta_forward(x.data, s.n() * s.c(), s.h(), s.w(), beta, V)
+                             : ref::tv_beta_forward(x.data, s.n() * s.c(), s.h(), s.w(), beta, V);
 }
 
 void tv_beta_backward(const View& x, const View& d_y, const View& d_x, float beta, float V) {
   check_grad("tv_beta backward", x, d_y, d_x);
   check_positive("tv_beta backward", "beta", beta, "");
   check_positive("tv_beta backward", "V", V, "");
-  if (x.device != Device::cpu) no_cuda_kernel("tv_beta backward");
   const Shape& s = x.shape;
-  ref::tv_beta_backward(x.data, d_y.data[0], d_x.data, s.n() * s.c(), s.h(), s.w(), beta, V);
+  if (x.device == Device::cuda)
+    return cuda::tv_beta_backward(x.data, d_y.data, d_x.data, s.n() * s.c(), s.h(), s.w(), beta, V);
+  if (fast_for(beta))
+    simd::tv_beta_backward(x.data, d_y.data[0], d_x.data, s.n() * s.c(), s.h(), s.w(), beta, V);
+  else
+    ref::tv_beta_backward(x.data, d_y.data[0], d_x.data, s.n() * s.c(), s.h(), s.w(), beta, V);
 }
 
 void project_ball(const View& x, float radius) {
   check_image("project_ball", x);
   check_positive("project_ball", "radius", radius, " (IJCV: B+ = 2 B)");
-  if (x.device != Device::cpu) no_cuda_kernel("project_ball");
   const Shape& s = x.shape;
-  ref::project_ball(x.data, s.n(), s.c(), s.h() * s.w(), radius);
+  if (x.device == Device::cuda) return cuda::project_ball(x.data, s.n(), s.c(), s.h() * s.w(), radius);
+  if (cpu_path() == CpuPath::fast)
+    simd::project_ball(x.data, s.n(), s.c(), s.h() * s.w(), radius);
+  else
+    ref::project_ball(x.data, s.n(), s.c(), s.h() * s.w(), radius);
 }
 
 }  // namespace preimage::kernels

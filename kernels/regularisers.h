@@ -41,6 +41,22 @@ template <typename T> void tv_beta_backward(const T* x, T d_y, T* d_x, int64_t n
 template <typename T> void project_ball(T* x, int64_t n, int64_t c, int64_t hw, T radius);
 }  // namespace ref
 
+// Faster CPU path (kernels/cpu/regularisers_simd.cpp), float, for the exponents the papers use: `supports(e)` is true
+// for even integers e in [2, 16] (alpha = 6, beta = 2). Each pixel's arithmetic is the reference's, in double, in the
+// same order (z^(e/2) by repeated multiplication), so the gradients are bit for bit the reference's; the loops over
+// pixels are vectorised (OpenMP simd) and the sums are accumulated in double partial sums, so a forward value differs
+// from the reference by the summation order only (relative 1e-12 before the final rounding to float).
+// Launchers fall back to ref:: for other exponents.
+namespace simd {
+bool supports(float exponent);
+float isotropic_alpha_norm_forward(const float* x, int64_t n, int64_t c, int64_t h, int64_t w, float alpha, float B);
+void isotropic_alpha_norm_backward(const float* x, float d_y, float* d_x, int64_t n, int64_t c, int64_t h, int64_t w,
+                                   float alpha, float B);
+float tv_beta_forward(const float* x, int64_t nc, int64_t h, int64_t w, float beta, float V);
+void tv_beta_backward(const float* x, float d_y, float* d_x, int64_t nc, int64_t h, int64_t w, float beta, float V);
+void project_ball(float* x, int64_t n, int64_t c, int64_t hw, float radius);  // bit for bit the reference's
+}  // namespace simd
+
 // Launchers: x / d_x [N, C, H, W], y / d_y one element.
 void alpha_norm_forward(const View& x, float alpha, const View& y);
 void alpha_norm_backward(const View& x, const View& d_y, const View& d_x, float alpha);

@@ -16,6 +16,7 @@ extern "C" {
 #include "feature_images.h"
 #include "features/dsift.h"
 #include "features/dsift_render.h"
+#include "kernels/dispatch.h"
 #include "kernels/dsift.h"
 #include "support.h"
 
@@ -155,6 +156,45 @@ TEST_CASE("dsift launcher handles a batch sample by sample", "[dsift]") {
   const std::vector<float> all = both.to_vector();
   CHECK(std::vector<float>(all.begin(), all.begin() + da.numel()) == da.to_vector());
   CHECK(std::vector<float>(all.begin() + da.numel(), all.end()) == db.to_vector());
+}
+
+TEST_CASE("dsift fast paths (interleaved pooling, framevec normalisation) equal the reference bit for bit",
+          "[dsift][fastpath]") {
+  // Whole launchers (orientation -> pooling -> normalisation, and the backward chain) with the fast pooling against
+  // cpu_path() == reference. The backward accumulates: d_image starts random.
+  std::vector<Tensor> images;
+  images.push_back(gray_crop(std::string(kSkimageData) + "astronaut.png", 100, 150, 97, 131));
+  images.push_back(gray_crop(std::string(kSkimageData) + "coffee.png", 40, 60, 64, 80));
+  images.push_back(synthetic_image(Synthetic::disc, 33, 29));
+  images.push_back(synthetic_image(Synthetic::flat, 25, 25));
+  const std::vector<features::DsiftParams> params = {{4, 8, false}, {4, 8, true}, {5, 5, false}, {3, 4, true},
+                                                     {7, 6, false}};
+  uint64_t seed = 11;
+  for (const Tensor& img : images) {
+    for (const features::DsiftParams& p : params) {
+      const features::DsiftGeometry g = features::dsift_geometry(img.shape()[2], img.shape()[3], p);
+      const Shape os{1, 128, g.frames_y, g.frames_x};
+      const Tensor d_out = random_tensor(os, ++seed, -1.0f, 1.0f);
+      const Tensor d_image0 = random_tensor(img.shape(), ++seed, -1.0f, 1.0f);
+      for (features::DsiftMath math : {features::DsiftMath::vlfeat, features::DsiftMath::exact}) {
+        kernels::set_cpu_path(kernels::CpuPath::reference);
+        const Tensor ref = features::dsift(img.view(), p, math);
+        kernels::set_cpu_path(kernels::CpuPath::fast);
+        const Tensor fast = features::dsift(img.view(), p, math);
+        INFO(img.shape().str() << " step " << p.step << " bin " << p.bin_size << (p.flat_window ? " flat" : " gauss")
+                               << (math == features::DsiftMath::exact ? " exact" : " vlfeat"));
+        CHECK(max_abs_diff(fast.to_vector(), ref.to_vector()) == 0.0);
+      }
+      Tensor di_ref = d_image0.clone(), di_fast = d_image0.clone();
+      kernels::set_cpu_path(kernels::CpuPath::reference);
+      kernels::dsift_backward(img.view(), d_out.view(), di_ref.view(), p);
+      kernels::set_cpu_path(kernels::CpuPath::fast);
+      kernels::dsift_backward(img.view(), d_out.view(), di_fast.view(), p);
+      INFO(img.shape().str() << " step " << p.step << " bin " << p.bin_size << (p.flat_window ? " flat" : " gauss")
+                             << " backward");
+      CHECK(max_abs_diff(di_fast.to_vector(), di_ref.to_vector()) == 0.0);
+    }
+  }
 }
 
 namespace {

@@ -388,6 +388,97 @@ TEST_CASE("hog cellrow path equals the reference bit for bit at 1 and 2 threads"
   set_num_threads(saved_threads);
 }
 
+TEST_CASE("hog cellrow backward (and normalisation) equals the reference bit for bit at 1 and 2 threads",
+          "[hog][fastpath]") {
+  // The backward steps accumulate: start from random d_grad / d_image so the += is checked too. The gradient map
+  // and channel map come from the (tested) forward; d_hist is random, d_grad random (with exact zeros: a skipped
+  // source must leave its target bit-identical).
+  const int saved_threads = num_threads();
+  std::vector<Tensor> images;
+  const Tensor photo = read_image(std::string(kMate) + "LadyBird.jpg", ImageChannels::rgb);
+  images.push_back(crop(photo, 100, 200, 227, 227));
+  images.push_back(crop(photo, 300, 500, 97, 131));
+  images.push_back(rgb_to_gray(crop(photo, 50, 50, 200, 64)));
+  images.push_back(synth(1, 37, 45, [](int64_t, int64_t, int64_t y) { return y < 17 ? 0 : 255; }));  // ties
+  images.push_back(synth(3, 13, 12, [](int64_t c, int64_t x, int64_t y) { return (x * 31 + y * 17 + c * 7) % 256; }));
+  images.push_back(synth(1, 16, 16, [](int64_t, int64_t, int64_t) { return 7; }));  // flat: no pixel has a gradient
+  uint64_t seed = 1;
+  for (const Tensor& img : images) {
+    const Shape& s = img.shape();
+    Tensor grad = Tensor::empty(Shape{1, 2, s.h(), s.w()}), channel = Tensor::empty(Shape{1, 1, s.h(), s.w()});
+    kernels::hog_gradient_forward(img, grad, channel);
+    // gradient step: d_grad -> d_image
+    Tensor d_grad = random_tensor(grad.shape(), ++seed, -1.0f, 1.0f);
+    for (int64_t i = 0; i < d_grad.numel(); i += 5) d_grad.data()[i] = 0.0f;
+    const Tensor d_image0 = random_tensor(s, ++seed, -1.0f, 1.0f);
+    Tensor di_ref = d_image0.clone();
+    kernels::set_cpu_path(kernels::CpuPath::reference);
+    kernels::hog_gradient_backward(channel, d_grad, di_ref);
+    kernels::set_cpu_path(kernels::CpuPath::fast);
+    for (int threads : {1, 2}) {
+      set_num_threads(threads);
+      INFO(s.str() << " gradient backward, threads " << threads);
+      Tensor di = d_image0.clone();
+      kernels::hog_gradient_backward(channel, d_grad, di);
+      CHECK(max_abs_diff(di.to_vector(), di_ref.to_vector()) == 0.0);
+    }
+    // normalisation step, forward and backward, both variants, on this image's histogram (cell size 8 and a
+    // 5-pixel one, whose grids have other widths)
+    for (int cs : {8, 5}) {
+      const kernels::HogBinningParams bp{cs, 9, false};
+      const Shape hs{1, 18, kernels::hog_cells(s.h(), cs), kernels::hog_cells(s.w(), cs)};
+      Tensor hist = Tensor::empty(hs);
+      kernels::hog_binning_forward(grad, bp, hist);
+      for (HogVariant v : {HogVariant::uoctti, HogVariant::dalal_triggs}) {
+        const Shape fs{1, kernels::hog_dimension(v, 9), hs.h(), hs.w()};
+        Tensor f_ref = Tensor::empty(fs);
+        const Tensor d_out = random_tensor(fs, ++seed, -1.0f, 1.0f);
+        const Tensor d_hist0 = random_tensor(hs, ++seed, -1.0f, 1.0f);
+        Tensor dh_ref = d_hist0.clone();
+        kernels::set_cpu_path(kernels::CpuPath::reference);
+        kernels::hog_normalise_forward(hist, v, f_ref);
+        kernels::hog_normalise_backward(hist, d_out, v, dh_ref);
+        kernels::set_cpu_path(kernels::CpuPath::fast);
+        for (int threads : {1, 2}) {
+          set_num_threads(threads);
+          INFO(s.str() << " normalise cs " << cs << (v == HogVariant::uoctti ? " UoCTTI" : " DalalTriggs")
+                       << " threads " << threads);
+          Tensor f = Tensor::empty(fs), dh = d_hist0.clone();
+          kernels::hog_normalise_forward(hist, v, f);
+          kernels::hog_normalise_backward(hist, d_out, v, dh);
+          CHECK(max_abs_diff(f.to_vector(), f_ref.to_vector()) == 0.0);
+          CHECK(max_abs_diff(dh.to_vector(), dh_ref.to_vector()) == 0.0);
+        }
+      }
+    }
+    // binning step: d_hist -> d_grad
+    for (int cs : {8, 5}) {
+      for (int no : {9, 4}) {
+        for (bool bilinear : {false, true}) {
+          const kernels::HogBinningParams bp{cs, no, bilinear};
+          const Shape hs{1, 2 * no, kernels::hog_cells(s.h(), cs), kernels::hog_cells(s.w(), cs)};
+          if (hs.h() < 1 || hs.w() < 1) continue;
+          const Tensor d_hist = random_tensor(hs, ++seed, -1.0f, 1.0f);
+          const Tensor d_grad0 = random_tensor(grad.shape(), ++seed, -1.0f, 1.0f);
+          Tensor dg_ref = d_grad0.clone();
+          kernels::set_cpu_path(kernels::CpuPath::reference);
+          kernels::hog_binning_backward(grad, d_hist, bp, dg_ref);
+          kernels::set_cpu_path(kernels::CpuPath::fast);
+          for (int threads : {1, 2}) {
+            set_num_threads(threads);
+            INFO(s.str() << " cs " << cs << " NO " << no << (bilinear ? " bilinear" : " hard") << " threads "
+                         << threads);
+            Tensor dg = d_grad0.clone();
+            kernels::hog_binning_backward(grad, d_hist, bp, dg);
+            CHECK(max_abs_diff(dg.to_vector(), dg_ref.to_vector()) == 0.0);
+          }
+        }
+      }
+    }
+  }
+  set_num_threads(saved_threads);
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Gradient checks (double references)
 

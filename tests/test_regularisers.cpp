@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "engine/ops.h"
+#include "kernels/dispatch.h"
 #include "kernels/regularisers.h"
 #include "support.h"
 
@@ -276,6 +277,83 @@ TEST_CASE("project_ball scales pixels outside the B+ ball onto it and leaves the
       }
     }
   CHECK(moved > 10);
+}
+
+// ---------------------------------------------------------------------------------------------- fast path
+
+namespace {
+// Bitwise equality of two float buffers (the simd path's gradients and projections are the reference's exactly).
+size_t count_bit_differences(const std::vector<float>& a, const std::vector<float>& b) {
+  size_t n = 0;
+  for (size_t i = 0; i < a.size(); ++i) n += !(a[i] == b[i]);
+  return n;
+}
+// A test image in pixel units (|x| up to ~2.5 B) with exact zeros (flat patches, zero-norm pixels) mixed in.
+Tensor prior_test_image(const Shape& s, uint64_t seed) {
+  Tensor x = random_tensor(s, seed, -200.0f, 200.0f);
+  for (int64_t i = 0; i < x.numel(); i += 7) x.data()[i] = 0.0f;
+  for (int64_t i = 3; i < x.numel(); i += 11) x.data()[i] = x.data()[i - 1];  // repeats: zero differences
+  return x;
+}
+}  // namespace
+
+TEST_CASE("priors: simd path equals the reference (gradients bit for bit)", "[regularisers][fastpath]") {
+  const float B = 80.0f, V = B / 6.5f;
+  for (const Shape& s : {Shape{1, 1, 227, 227}, Shape{2, 3, 17, 23}, Shape{1, 3, 1, 9}, Shape{1, 1, 6, 1}}) {
+    const Tensor x = prior_test_image(s, 17 + s.numel());
+    const int64_t n = s.n(), c = s.c(), h = s.h(), w = s.w();
+    const std::vector<float> seed_grad = random_tensor(s, 5, -1.0f, 1.0f).to_vector();  // d_x starts non-zero
+    for (float e : {2.0f, 4.0f, 6.0f}) {
+      INFO(s.str() << " exponent " << e);
+      REQUIRE(kernels::simd::supports(e));
+      // N_alpha
+      const float f_ref = kernels::ref::isotropic_alpha_norm_forward(x.data(), n, c, h, w, e, B);
+      const float f_simd = kernels::simd::isotropic_alpha_norm_forward(x.data(), n, c, h, w, e, B);
+      CHECK(std::abs(f_simd - f_ref) <= 2e-7 * std::abs(f_ref));  // summation order only: 1 float ulp at most
+      std::vector<float> g_ref = seed_grad, g_simd = seed_grad;
+      kernels::ref::isotropic_alpha_norm_backward(x.data(), 0.7f, g_ref.data(), n, c, h, w, e, B);
+      kernels::simd::isotropic_alpha_norm_backward(x.data(), 0.7f, g_simd.data(), n, c, h, w, e, B);
+      CHECK(count_bit_differences(g_simd, g_ref) == 0);
+      // TV^beta
+      const float t_ref = kernels::ref::tv_beta_forward(x.data(), n * c, h, w, e, V);
+      const float t_simd = kernels::simd::tv_beta_forward(x.data(), n * c, h, w, e, V);
+      CHECK(std::abs(t_simd - t_ref) <= 2e-7 * std::abs(t_ref));
+      g_ref = seed_grad;
+      g_simd = seed_grad;
+      kernels::ref::tv_beta_backward(x.data(), -1.3f, g_ref.data(), n * c, h, w, e, V);
+      kernels::simd::tv_beta_backward(x.data(), -1.3f, g_simd.data(), n * c, h, w, e, V);
+      CHECK(count_bit_differences(g_simd, g_ref) == 0);
+    }
+    // B+ projection: radius inside the range of pixel norms, so some pixels move and some do not
+    std::vector<float> p_ref = x.to_vector(), p_simd = x.to_vector();
+    kernels::ref::project_ball(p_ref.data(), n, c, h * w, 2 * B);
+    kernels::simd::project_ball(p_simd.data(), n, c, h * w, 2 * B);
+    CHECK(count_bit_differences(p_simd, p_ref) == 0);
+    CHECK(count_bit_differences(p_simd, x.to_vector()) > 0);
+  }
+  CHECK_FALSE(kernels::simd::supports(1.0f));
+  CHECK_FALSE(kernels::simd::supports(3.0f));
+  CHECK_FALSE(kernels::simd::supports(2.5f));
+  CHECK_FALSE(kernels::simd::supports(18.0f));
+}
+
+TEST_CASE("priors: launchers use the simd path and agree with the reference path", "[regularisers][fastpath]") {
+  const Tensor x = prior_test_image(Shape{1, 3, 31, 29}, 3);
+  for (auto [alpha, beta] : std::vector<std::pair<float, float>>{{6.0f, 2.0f}, {3.0f, 1.5f}}) {
+    INFO("alpha " << alpha << " beta " << beta);
+    auto run = [&](kernels::CpuPath path) {
+      kernels::set_cpu_path(path);
+      auto a = tape_value_and_grad(x, 1.0f, [&](Tape& t, Var v) { return ops::isotropic_alpha_norm(t, v, alpha, 80.0f); });
+      auto b = tape_value_and_grad(x, 1.0f, [&](Tape& t, Var v) { return ops::tv_beta(t, v, beta, 12.0f); });
+      kernels::set_cpu_path(kernels::CpuPath::fast);
+      return std::make_pair(a, b);
+    };
+    const auto fast = run(kernels::CpuPath::fast), ref = run(kernels::CpuPath::reference);
+    CHECK(fast.first.first == Approx(ref.first.first).epsilon(2e-7));
+    CHECK(fast.second.first == Approx(ref.second.first).epsilon(2e-7));
+    CHECK(count_bit_differences(fast.first.second, ref.first.second) == 0);
+    CHECK(count_bit_differences(fast.second.second, ref.second.second) == 0);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------- errors

@@ -2,22 +2,27 @@
 // as the reference bit for bit, at any thread count:
 //  * gradient: the channel argmax written with selects so the loop over x vectorises; each pixel independent.
 //  * binning, pass 1 (parallel over pixel rows): each pixel's orientation decision (VLFeat's scan over k with
-//    strict comparisons, kept per pixel in arrays so the loop over x vectorises) and |g| * weight per bin.
-//  * binning, pass 2 (parallel over rows of cells): every cell sums its pixels' contributions in the reference's
-//    raster order (pixel rows ascending, x ascending) into a [hogW][2*NO] row buffer, then scatters to [2*NO][hogW].
-// Contraction into FMA is off for the same reason as in kernels/cpu/hog.cpp (scores must round as VLFeat's);
-// errno is never read here, and without it sqrt vectorises (the results are the same correctly rounded values).
-#pragma GCC optimize("fp-contract=off", "no-math-errno")
+//    strict comparisons, kernels/cpu/hog_rowscan.h, shared with the backward), then per bin the accumulator index of
+//    the pixel's left cell and its two products (|g| w) wx1, (|g| w) wx2, all in vectorised loops over x.
+//  * binning, pass 2 (parallel over rows of cells): every cell sums its pixels' contributions (times the row's wy)
+//    in the reference's raster order (pixel rows ascending, x ascending) into a padded [hogW + 3][2*NO] row buffer
+//    (border cells and NaN pixels land in cells that are dropped: no branch per pixel), then scatters to
+//    [2*NO][hogW].
+// Contraction into FMA is off for the same reason as in kernels/cpu/hog.cpp (scores must round as VLFeat's).
+#pragma GCC optimize("fp-contract=off")
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
+#include <memory>
 #include <vector>
 
+#include "engine/error.h"
+#include "kernels/cpu/hog_rowscan.h"
 #include "kernels/hog.h"
 
 namespace preimage::kernels::cellrow {
 namespace {
-constexpr double kPi = 3.14159265358979323846;  // VL_PI
 
 // One channel's central differences on one interior row, kept where its squared norm beats the best so far.
 // Restrict-qualified row pointers let the compiler vectorise the loop over x.
@@ -35,27 +40,18 @@ void gradient_row(const float* __restrict p, const float* __restrict up, const f
   }
 }
 
-// One orientation k of VLFeat's scan, for a row of pixels: best (b0, w0) and second best (b1, w1) so far.
-void score_row(const float* __restrict gx, const float* __restrict gy, float oxk, float oyk, int32_t k, int32_t no,
-               int64_t W, int32_t* __restrict b0, float* __restrict w0, int32_t* __restrict b1, float* __restrict w1) {
+// One bin of each pixel of a row: the accumulator index of its left cell (cell cx of bin b at (cx + 1) * nbins + b;
+// `trash` for a pixel without a bin, i.e. a NaN gradient, which the reference skips) and the products
+// (|g| w) wx1 and (|g| w) wx2 in VLFeat's order. b, mw: [W]; bx, wx1, wx2: [W] per column.
+void splat_row(const int32_t* __restrict b, const float* __restrict mw, const int32_t* __restrict bx,
+               const float* __restrict wx1, const float* __restrict wx2, int32_t nbins, int32_t trash, int64_t W,
+               int32_t* __restrict idx, float* __restrict l, float* __restrict r) {
   for (int64_t x = 0; x < W; ++x) {
-    float s = gx[x] * oxk + gy[x] * oyk;
-    const bool negative = s < 0;
-    s = negative ? -s : s;
-    const int32_t b = negative ? k + no : k;
-    const bool first = s > w0[x];
-    const bool second = s > w1[x];
-    const int32_t nb1 = first ? b0[x] : (second ? b : b1[x]);
-    const float nw1 = first ? w0[x] : (second ? s : w1[x]);
-    b0[x] = first ? b : b0[x];
-    w0[x] = first ? s : w0[x];
-    b1[x] = nb1;
-    w1[x] = nw1;
+    const int32_t i = (bx[x] + 1) * nbins + b[x];
+    idx[x] = b[x] < 0 ? trash : i;
+    l[x] = mw[x] * wx1[x];
+    r[x] = mw[x] * wx2[x];
   }
-}
-
-void magnitude_row(const float* __restrict gx, const float* __restrict gy, int64_t W, float* __restrict m) {
-  for (int64_t x = 0; x < W; ++x) m[x] = std::sqrt(gx[x] * gx[x] + gy[x] * gy[x]);
 }
 }  // namespace
 
@@ -84,102 +80,103 @@ void hog_binning_forward(const float* grad /*[2,H,W]*/, int64_t H, int64_t W, co
   const int no = p.num_orientations, cs = p.cell_size;
   const int64_t hog_h = hog_cells(H, cs), hog_w = hog_cells(W, cs);
   const int64_t plane = H * W, nbins = 2 * no;
-  std::vector<float> ox(static_cast<size_t>(no)), oy(static_cast<size_t>(no));
-  for (int k = 0; k < no; ++k) {
-    ox[static_cast<size_t>(k)] = static_cast<float>(std::cos(k * kPi / no));
-    oy[static_cast<size_t>(k)] = static_cast<float>(std::sin(k * kPi / no));
-  }
-  // spatial weights per column and per row, as the reference
-  auto splat = [cs](int64_t n, std::vector<int64_t>& bin, std::vector<float>& w1, std::vector<float>& w2) {
-    bin.resize(static_cast<size_t>(n));
-    w1.resize(static_cast<size_t>(n));
-    w2.resize(static_cast<size_t>(n));
-    for (int64_t i = 0; i < n; ++i) {
-      const float h = static_cast<float>((i + 0.5) / cs - 0.5);
-      const int64_t b = static_cast<int64_t>(std::floor(h));
-      bin[static_cast<size_t>(i)] = b;
-      w2[static_cast<size_t>(i)] = h - static_cast<float>(b);
-      w1[static_cast<size_t>(i)] = static_cast<float>(1.0 - w2[static_cast<size_t>(i)]);
-    }
-  };
-  std::vector<int64_t> bx, by;
-  std::vector<float> wx1, wx2, wy1, wy2;
-  splat(W, bx, wx1, wx2);
-  splat(H, by, wy1, wy2);
-
-  // pass 1: per pixel, bins b0/b1 (b1 = -1 for hard) and |g| * weight
-  std::vector<int32_t> bin0(static_cast<size_t>(plane)), bin1(static_cast<size_t>(plane));
-  std::vector<float> mw0(static_cast<size_t>(plane)), mw1(static_cast<size_t>(plane));
-  std::vector<float> magnitude(static_cast<size_t>(plane));
+  // Row accumulator of pass 2: [hogW + 3][2*NO] cells, cell cx at cx + 1 (cells -1 and hogW catch the splats the
+  // reference skips at the border), then a trash cell for pixels without a bin (NaN gradients); a bin's right cell
+  // is nbins after its left one.
+  const int64_t acc_size = (hog_w + 3) * nbins;
+  const int32_t trash = static_cast<int32_t>((hog_w + 2) * nbins);
+  PI_CHECK(acc_size < std::numeric_limits<int32_t>::max(), "hog_binning: ", hog_w, " cells of ", nbins,
+           " bins per row are too many for the cellrow path's 32-bit indices");
+  std::vector<float> ox, oy;
+  detail::orientation_axes(no, ox, oy);
+  const detail::Splat sx(W, cs), sy(H, cs);
   const bool bilinear = p.bilinear_orientations;
-#pragma omp parallel for schedule(static)
-  for (int64_t y = 0; y < H; ++y) {
-    const float* gx = grad + y * W;
-    const float* gy = grad + plane + y * W;
-    int32_t* b0 = bin0.data() + y * W;
-    int32_t* b1 = bin1.data() + y * W;
-    float* w0 = mw0.data() + y * W;  // holds the best score until the weights are known
-    float* w1 = mw1.data() + y * W;
-    std::fill(b0, b0 + W, -1);
-    std::fill(b1, b1 + W, -1);
-    std::fill(w0, w0 + W, -1.0f);
-    std::fill(w1, w1 + W, -1.0f);
-    for (int k = 0; k < no; ++k) {
-      score_row(gx, gy, ox[static_cast<size_t>(k)], oy[static_cast<size_t>(k)], k, no, W, b0, w0, b1, w1);
-    }
-    // |g| * weight per bin; the best score in w0 is still needed by the bilinear weights
-    float* m = magnitude.data() + y * W;
-    magnitude_row(gx, gy, W, m);
-    if (bilinear) {
-      for (int64_t x = 0; x < W; ++x) {
-        const double c = std::min(static_cast<double>(w0[x]) / std::max(static_cast<double>(m[x]), 1e-10), 1.0);
-        const float theta = std::acos(static_cast<float>(c));
-        const float second = static_cast<float>(theta / (kPi / no));
-        const float first = 1 - second;
-        w0[x] = m[x] * first;
-        w1[x] = m[x] * second;
-      }
-    } else {
-      std::copy(m, m + W, w0);  // |g| * 1
-      std::fill(b1, b1 + W, -1);
-    }
-  }
+  const int nsplat = bilinear ? 2 : 1;  // bins per pixel
 
-  // pass 2: rows of cells; pixel row y feeds cell row by[y] (weight wy1) and by[y] + 1 (weight wy2)
+  // pass 1, per pixel and bin j: the accumulator index of its left cell and the two products (|g| w_j) wx1,
+  // (|g| w_j) wx2 (VLFeat's product order; the cell row's wy multiplies in pass 2). [nsplat][H][W] each.
+  // every element is written by pass 1 before pass 2 reads it: no zero-fill (new[] of a trivial type)
+  const std::unique_ptr<int32_t[]> index(new int32_t[static_cast<size_t>(nsplat * plane)]);
+  const std::unique_ptr<float[]> left(new float[static_cast<size_t>(nsplat * plane)]);
+  const std::unique_ptr<float[]> right(new float[static_cast<size_t>(nsplat * plane)]);
 #pragma omp parallel
   {
-    std::vector<float> acc(static_cast<size_t>(hog_w * nbins));  // [hogW][2*NO]
+    std::vector<int32_t> b0(static_cast<size_t>(W)), b1(static_cast<size_t>(W));
+    std::vector<float> w0(static_cast<size_t>(W)), w1(static_cast<size_t>(W)), m(static_cast<size_t>(W));
+#pragma omp for schedule(static)
+    for (int64_t y = 0; y < H; ++y) {
+      const float* gx = grad + y * W;
+      const float* gy = grad + plane + y * W;
+      detail::orientation_row(gx, gy, ox, oy, W, bilinear, b0.data(), w0.data(), b1.data(), w1.data());
+      detail::magnitude_row(gx, gy, W, m.data());
+      // |g| * weight per bin; w0 holds the best score until the bilinear weights are known
+      if (bilinear) {
+        for (int64_t x = 0; x < W; ++x) {
+          const size_t i = static_cast<size_t>(x);
+          const float second = detail::bilinear_second_weight(w0[i], m[i], no);
+          const float first = 1 - second;
+          w0[i] = m[i] * first;
+          w1[i] = m[i] * second;
+        }
+      } else {
+        std::copy(m.begin(), m.end(), w0.begin());  // |g| * 1
+      }
+      for (int j = 0; j < nsplat; ++j) {
+        const int32_t* b = j == 0 ? b0.data() : b1.data();
+        const float* mw = j == 0 ? w0.data() : w1.data();
+        int32_t* idx = index.get() + j * plane + y * W;
+        float* l = left.get() + j * plane + y * W;
+        float* r = right.get() + j * plane + y * W;
+        splat_row(b, mw, sx.bin.data(), sx.w1.data(), sx.w2.data(), static_cast<int32_t>(nbins), trash, W, idx, l, r);
+      }
+    }
+  }
+
+  // pass 2, rows of cells: cell row cy sums pixel rows y with by[y] == cy (weight wy1) and by[y] + 1 == cy (wy2),
+  // y ascending and x ascending - the reference's raster order for every cell, so the float sums are its sums.
+  // A bin's two cells are nbins apart in the accumulator.
+#pragma omp parallel
+  {
+    std::vector<float> acc(static_cast<size_t>(acc_size));
 #pragma omp for schedule(static)
     for (int64_t cy = 0; cy < hog_h; ++cy) {
       std::fill(acc.begin(), acc.end(), 0.0f);
+      float* a = acc.data();
       for (int64_t y = 0; y < H; ++y) {
         float wy;
-        if (by[static_cast<size_t>(y)] == cy) {
-          wy = wy1[static_cast<size_t>(y)];
-        } else if (by[static_cast<size_t>(y)] + 1 == cy) {
-          wy = wy2[static_cast<size_t>(y)];
+        if (sy.bin[static_cast<size_t>(y)] == cy) {
+          wy = sy.w1[static_cast<size_t>(y)];
+        } else if (sy.bin[static_cast<size_t>(y)] + 1 == cy) {
+          wy = sy.w2[static_cast<size_t>(y)];
         } else {
           continue;
         }
-        const int32_t* b0 = bin0.data() + y * W;
-        const int32_t* b1 = bin1.data() + y * W;
-        const float* w0 = mw0.data() + y * W;
-        const float* w1 = mw1.data() + y * W;
-        for (int64_t x = 0; x < W; ++x) {
-          const int64_t cx = bx[static_cast<size_t>(x)];
-          const float a1 = wx1[static_cast<size_t>(x)], a2 = wx2[static_cast<size_t>(x)];
-          for (int j = 0; j < 2; ++j) {
-            const int32_t b = j == 0 ? b0[x] : b1[x];
-            if (b < 0) continue;
-            const float mw = j == 0 ? w0[x] : w1[x];
-            if (cx >= 0) acc[static_cast<size_t>(cx * nbins + b)] += mw * a1 * wy;
-            if (cx < hog_w - 1) acc[static_cast<size_t>((cx + 1) * nbins + b)] += mw * a2 * wy;
+        const int32_t* idx0 = index.get() + y * W;
+        const float* l0 = left.get() + y * W;
+        const float* r0 = right.get() + y * W;
+        if (!bilinear) {
+          for (int64_t x = 0; x < W; ++x) {
+            const int32_t i = idx0[x];
+            a[i] += l0[x] * wy;
+            a[i + nbins] += r0[x] * wy;
+          }
+        } else {
+          // both bins of a pixel before the next pixel: a cell's sum of one bin takes its pixels in raster order
+          const int32_t* idx1 = idx0 + plane;
+          const float* l1 = l0 + plane;
+          const float* r1 = r0 + plane;
+          for (int64_t x = 0; x < W; ++x) {
+            const int32_t i = idx0[x], k = idx1[x];
+            a[i] += l0[x] * wy;
+            a[i + nbins] += r0[x] * wy;
+            a[k] += l1[x] * wy;
+            a[k + nbins] += r1[x] * wy;
           }
         }
       }
       for (int64_t b = 0; b < nbins; ++b)
         for (int64_t cx = 0; cx < hog_w; ++cx)
-          hist[(b * hog_h + cy) * hog_w + cx] = acc[static_cast<size_t>(cx * nbins + b)];
+          hist[(b * hog_h + cy) * hog_w + cx] = acc[static_cast<size_t>((cx + 1) * nbins + b)];
     }
   }
 }

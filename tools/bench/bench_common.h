@@ -1,0 +1,117 @@
+#pragma once
+// Shared pieces of the benchmark programs (tools/bench/, not tests): timing statistics over repeated runs, the
+// machine's load, argument parsing and the table / JSON report. Figures are milliseconds of wall time.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace preimage::bench {
+
+struct Stats {
+  double median = 0, p10 = 0, p90 = 0;  // milliseconds
+  int runs = 0;
+};
+
+// Nearest-rank percentiles of the sorted samples.
+inline Stats stats_of(std::vector<double> ms) {
+  Stats s;
+  s.runs = static_cast<int>(ms.size());
+  if (ms.empty()) return s;
+  std::sort(ms.begin(), ms.end());
+  auto pct = [&](double p) {
+    const size_t i = static_cast<size_t>(std::min<double>(ms.size() - 1, std::max(0.0, p * ms.size() - 0.5)));
+    return ms[i];
+  };
+  s.median = ms.size() % 2 ? ms[ms.size() / 2] : 0.5 * (ms[ms.size() / 2 - 1] + ms[ms.size() / 2]);
+  s.p10 = pct(0.10);
+  s.p90 = pct(0.90);
+  return s;
+}
+
+inline double time_ms(const std::function<void()>& f) {
+  const auto t0 = std::chrono::steady_clock::now();
+  f();
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// Ours and the peer timed in turn (A B A B ...) after `warmup` untimed rounds, so that a drift of the machine's
+// speed affects both alike; the ratio is taken per pair and its median reported.
+struct Paired {
+  Stats ours, peer, ratio;  // ratio = peer / ours (> 1: ours is faster)
+};
+inline Paired time_paired(const std::function<void()>& ours, const std::function<void()>& peer, int warmup,
+                          int runs) {
+  for (int i = 0; i < warmup; ++i) {
+    ours();
+    if (peer) peer();
+  }
+  std::vector<double> a, b, r;
+  for (int i = 0; i < runs; ++i) {
+    a.push_back(time_ms(ours));
+    if (peer) {
+      b.push_back(time_ms(peer));
+      r.push_back(b.back() / a.back());
+    }
+  }
+  return {stats_of(a), stats_of(b), stats_of(r)};
+}
+
+// 1-minute load average (/proc/loadavg), -1 if unreadable.
+inline double load_average() {
+  std::ifstream f("/proc/loadavg");
+  double l = -1;
+  f >> l;
+  return l;
+}
+
+inline std::string cpu_model() {
+  std::ifstream f("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(f, line))
+    if (line.rfind("model name", 0) == 0) return line.substr(line.find(':') + 2);
+  return "unknown";
+}
+
+// --name value options; unknown options are an error.
+struct Args {
+  std::vector<std::pair<std::string, std::string>> values;
+  Args(int argc, char** argv, const std::vector<std::string>& known, const char* usage) {
+    for (int i = 1; i < argc; ++i) {
+      const std::string a = argv[i];
+      if (a == "--help" || a == "-h") {
+        std::printf("%s", usage);
+        std::exit(0);
+      }
+      if (std::find(known.begin(), known.end(), a) == known.end() || i + 1 >= argc) {
+        std::fprintf(stderr, "unknown option or missing value: %s\n%s", a.c_str(), usage);
+        std::exit(2);
+      }
+      values.emplace_back(a, argv[++i]);
+    }
+  }
+  std::string get(const std::string& name, const std::string& fallback) const {
+    for (const auto& [k, v] : values)
+      if (k == name) return v;
+    return fallback;
+  }
+  int get_int(const std::string& name, int fallback) const { return std::stoi(get(name, std::to_string(fallback))); }
+};
+
+inline void write_json_file(const std::string& path, const nlohmann::json& j) {
+  if (path.empty()) return;
+  std::ofstream f(path);
+  f << j.dump(2) << "\n";
+  if (!f) {
+    std::fprintf(stderr, "cannot write %s\n", path.c_str());
+    std::exit(1);
+  }
+}
+
+}  // namespace preimage::bench

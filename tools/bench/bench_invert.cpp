@@ -1,0 +1,169 @@
+// Benchmark (not a test): seconds per 227x227 image for a pre-image by optimisation (IJCV Algorithm 1, 300
+// iterations, the defaults of `preimage invert`: C = 20, alpha 6, beta 2, B 80), HOG, HOGb and DSIFT, 1 and 2 threads.
+// It times solvers::invert itself (what `preimage invert` reports as a run's seconds), not image decoding or the
+// PNG outputs. The input is prepared as `preimage invert --size 227` does (gray, centre square, resize). Before
+// timing, a short warm-up inversion must lower the objective and the timed runs must all reach the same feature
+// error (the solver is deterministic).
+//
+//   build-*/bench_invert [--runs 5] [--dsift-runs 3] [--iters 300] [--reps hog,hogb,dsift] [--json FILE]
+//                        [--cpu-path fast|reference]
+#include <cmath>
+#include <cstdio>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "engine/error.h"
+#include "engine/image_io.h"
+#include "engine/image_ops.h"
+#include "engine/threads.h"
+#include "features/representation.h"
+#include "kernels/dispatch.h"
+#include "solvers/preimage.h"
+#include "tools/bench/bench_common.h"
+
+using namespace preimage;
+using nlohmann::json;
+
+namespace {
+
+const char* kUsage =
+    "bench_invert: seconds per 227x227 inversion (IJCV Algorithm 1), HOG / HOGb / DSIFT, 1 and 2 threads.\n"
+    "  --runs N        timed inversions per HOG case (default 5)\n"
+    "  --dsift-runs N  timed inversions per DSIFT case (default 3)\n"
+    "  --iters N       iterations per inversion (default 300)\n"
+    "  --reps LIST     comma-separated representations (default hog,hogb,dsift)\n"
+    "  --image PATH    photo (default skimage astronaut.png)\n"
+    "  --json FILE     also write the results as JSON\n"
+    "  --cpu-path P    fast (default) or reference: the plain reference kernels, for comparison\n";
+
+constexpr float kMeanPixel = 128.0f;  // as preimage invert: the zero-mean domain is centred on mid-grey
+
+double l2(const Tensor& a) {
+  double s = 0;
+  for (int64_t i = 0; i < a.numel(); ++i) s += double(a.data()[i]) * a.data()[i];
+  return std::sqrt(s);
+}
+
+struct Result {
+  bench::Stats seconds;
+  double feature_error = 0;
+};
+
+// One timed inversion; returns seconds, and the libvl-equivalent feature error of the reconstruction.
+std::pair<double, double> invert_once(const features::Representation& rep, const Tensor& image, const Tensor& phi0,
+                                      const Tensor& ref_features, int iters) {
+  solvers::ObjectiveParams obj;
+  obj.C = 20.0f;  // IJCV sect. 5.1 for HOG and DSIFT (preimage invert's default)
+  solvers::SolverParams sp;
+  sp.iterations = iters;
+  solvers::PreimageProblem pb;
+  pb.phi = rep.phi;
+  View phi0v = phi0.view();
+  pb.phi0 = &phi0v;
+  pb.image_shape = image.shape();
+  solvers::PreimageResult res;
+  const double ms = bench::time_ms([&] { res = solvers::invert(pb, obj, sp); });
+  Tensor recon = res.image.clone();
+  for (int64_t i = 0; i < recon.numel(); ++i) recon.data()[i] += kMeanPixel;
+  const Tensor f = rep.extract(recon.view());
+  double d = 0;
+  for (int64_t i = 0; i < f.numel(); ++i) {
+    const double e = double(f.data()[i]) - ref_features.data()[i];
+    d += e * e;
+  }
+  return {ms / 1000.0, std::sqrt(d) / l2(ref_features)};
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const bench::Args args(argc, argv, {"--runs", "--dsift-runs", "--iters", "--reps", "--image", "--json", "--cpu-path"}, kUsage);
+  const int runs = args.get_int("--runs", 5), dsift_runs = args.get_int("--dsift-runs", 3);
+  const int iters = args.get_int("--iters", 300);
+  const std::string path = args.get("--image", "/usr/lib/python3/dist-packages/skimage/data/astronaut.png");
+  std::vector<std::string> reps;
+  {
+    std::stringstream ss(args.get("--reps", "hog,hogb,dsift"));
+    for (std::string r; std::getline(ss, r, ',');) reps.push_back(r);
+  }
+  const std::string cpu_path = args.get("--cpu-path", "fast");
+  if (cpu_path != "fast" && cpu_path != "reference") {
+    std::fprintf(stderr, "bench_invert: --cpu-path must be fast or reference\n");
+    return 2;
+  }
+  kernels::set_cpu_path(cpu_path == "fast" ? kernels::CpuPath::fast : kernels::CpuPath::reference);
+  try {
+    Tensor img = read_image(path, ImageChannels::rgb);
+    img = rgb_to_gray(img.view());
+    img = resize_bilinear(center_square(img.view()).view(), 227, 227);
+    Tensor x0 = img.clone();
+    for (int64_t i = 0; i < x0.numel(); ++i) x0.data()[i] -= kMeanPixel;
+    const double load_before = bench::load_average();
+    json results = json::array();
+    std::printf("%-6s %2s  %6s  %22s  %s\n", "rep", "th", "iters", "s/image median (p10-p90)", "feature error");
+    for (const std::string& name : reps) {
+      const features::Representation rep = features::make_representation(name, {});
+      rep.check_image(img.shape());
+      Tensor phi0;
+      {
+        Tape t;
+        Var f = rep.phi(t, t.leaf(x0.view(), false));
+        phi0 = Tensor::copy_of(t.value(f));
+      }
+      const Tensor ref_features = rep.extract(img.view());
+      const int n = name == "dsift" ? dsift_runs : runs;
+      for (int threads : {1, 2}) {
+        set_num_threads(threads);
+        // warm-up and sanity: a short inversion must lower the objective
+        {
+          solvers::ObjectiveParams obj;
+          obj.C = 20.0f;
+          solvers::SolverParams sp;
+          sp.iterations = 10;
+          solvers::PreimageProblem pb;
+          pb.phi = rep.phi;
+          View phi0v = phi0.view();
+          pb.phi0 = &phi0v;
+          pb.image_shape = img.shape();
+          const solvers::PreimageResult r = solvers::invert(pb, obj, sp);
+          PI_CHECK(r.trace.back().terms.total < r.trace.front().terms.total, "bench_invert: ", name,
+                   ": 10 iterations did not lower the objective: not timing it");
+        }
+        std::vector<double> secs;
+        double err = -1;
+        for (int i = 0; i < n; ++i) {
+          const auto [s, e] = invert_once(rep, img, phi0, ref_features, iters);
+          PI_CHECK(err < 0 || e == err, "bench_invert: ", name, ": run ", i, " reached feature error ", e,
+                   " instead of ", err, " (the solver should be deterministic)");
+          err = e;
+          secs.push_back(s * 1000.0);  // stats_of works in any unit; milliseconds here
+        }
+        bench::Stats st = bench::stats_of(secs);
+        std::printf("%-6s %2d  %6d  %8.3f (%6.3f-%6.3f)  %.1f %%\n", name.c_str(), threads, iters,
+                    st.median / 1000.0, st.p10 / 1000.0, st.p90 / 1000.0, 100 * err);
+        std::fflush(stdout);
+        results.push_back({{"representation", name},
+                           {"threads", threads},
+                           {"iterations", iters},
+                           {"runs", st.runs},
+                           {"seconds", {{"median", st.median / 1000.0}, {"p10", st.p10 / 1000.0},
+                                        {"p90", st.p90 / 1000.0}}},
+                           {"feature_error", err}});
+      }
+    }
+    const json report = {{"benchmark", "bench_invert"},
+                         {"image", path},
+                         {"size", "227x227 gray"},
+                         {"cpu_path", cpu_path},
+                         {"cpu", bench::cpu_model()},
+                         {"load_average_1min", {{"before", load_before}, {"after", bench::load_average()}}},
+                         {"results", results}};
+    std::printf("%s\n", report.dump(2).c_str());
+    bench::write_json_file(args.get("--json", ""), report);
+  } catch (const Error& e) {
+    std::fprintf(stderr, "bench_invert: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}
