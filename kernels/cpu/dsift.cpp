@@ -7,6 +7,7 @@
 #include <cstring>
 #include <vector>
 
+#include "kernels/cpu/vl_fast_sqrt.h"
 #include "kernels/dsift.h"
 
 namespace preimage::kernels {
@@ -29,20 +30,6 @@ float vl_atan2_approx(float y, float x) {
   }
   angle += (c3 * r * r - c1) * r;
   return y < 0 ? -angle : angle;
-}
-
-// vl_fast_sqrt_f: x * (1/sqrt(x)) with the 0x5f3759df initial guess refined by two Newton steps; 0 below 1e-8.
-float vl_sqrt_approx(float x) {
-  if (static_cast<double>(x) < 1e-8) return 0.0f;
-  const float half_x = 0.5f * x;
-  int32_t bits;
-  std::memcpy(&bits, &x, sizeof bits);
-  bits = 0x5f3759df - (bits >> 1);
-  float y;
-  std::memcpy(&y, &bits, sizeof y);
-  y = y * (1.5f - half_x * y * y);
-  y = y * (1.5f - half_x * y * y);
-  return x * y;
 }
 
 // Angle -> fractional orientation bin in [0, 8], as dsift.c: vl_mod_2pi_f in float, then a double product.

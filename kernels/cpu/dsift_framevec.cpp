@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "kernels/cpu/vl_fast_sqrt.h"
 #include "kernels/dsift.h"
 
 namespace preimage::kernels::framevec {
@@ -21,20 +22,6 @@ namespace {
 constexpr int64_t kD = DsiftGeometry::kDims;  // 128
 constexpr int64_t kBlock = 32;                 // frames per block: the block's [128][32] buffers stay in L1/L2
 constexpr float kEpsF = FLT_EPSILON;
-
-// vl_fast_sqrt_f, as the reference's vl_sqrt_approx.
-float vl_sqrt_approx(float x) {
-  if (static_cast<double>(x) < 1e-8) return 0.0f;
-  const float half_x = 0.5f * x;
-  int32_t bits;
-  std::memcpy(&bits, &x, sizeof bits);
-  bits = 0x5f3759df - (bits >> 1);
-  float y;
-  std::memcpy(&y, &bits, sizeof y);
-  y = y * (1.5f - half_x * y * y);
-  y = y * (1.5f - half_x * y * y);
-  return x * y;
-}
 
 // Sum over d of v[d * F + f0 + j]^2 for the block's frames j, d ascending. s: [len].
 inline void block_sum_squares(const float* v, int64_t F, int64_t f0, int64_t len, float* s) {
