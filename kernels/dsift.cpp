@@ -1,11 +1,12 @@
-// Launchers and frame geometry for kernels/dsift.h. Per sample: orientation binning -> spatial pooling ->
-// normalisation, with the intermediates in host scratch buffers (the op is CPU-only for now). Pooling and
+// Launchers and frame geometry for kernels/dsift.h. On the device, kernels/cuda/dsift.cu; on the CPU, per sample:
+// orientation binning -> spatial pooling -> normalisation, with the intermediates in host scratch buffers. Pooling and
 // normalisation run the interleaved / framevec paths unless cpu_path() is reference.
 #include "kernels/dsift.h"
 
 #include <algorithm>
 #include <vector>
 
+#include "kernels/cuda/dsift.h"
 #include "kernels/dispatch.h"
 
 namespace preimage::kernels {
@@ -45,7 +46,7 @@ DsiftGeometry check_dsift(const char* op, const View& image, const View& out, co
 
 void dsift_forward(const View& image, const View& out, const DsiftParams& p, DsiftMath math) {
   const DsiftGeometry g = check_dsift("dsift", image, out, p);
-  if (image.device != Device::cpu) no_cuda_kernel("dsift");
+  if (image.device == Device::cuda) return cuda::dsift_forward(image.shape[0], g, math, image.data, out.data);
   const int64_t hw = g.height * g.width, frames = g.frames_y * g.frames_x;
   const bool fast = cpu_path() == CpuPath::fast;
   std::vector<float> binned(static_cast<size_t>(8 * hw));                       // [8, H, W]
@@ -72,7 +73,8 @@ void dsift_backward(const View& image, const View& d_out, const View& d_image, c
   check_same_device("dsift backward", {&image, &d_image});
   check_same_shape("dsift backward", image, d_image);
   check_contiguous("dsift backward", "d_image", d_image);
-  if (image.device != Device::cpu) no_cuda_kernel("dsift backward");
+  if (image.device == Device::cuda)
+    return cuda::dsift_backward(image.shape[0], g, image.data, d_out.data, d_image.data);
   const int64_t hw = g.height * g.width, frames = g.frames_y * g.frames_x;
   const bool fast = cpu_path() == CpuPath::fast;
   std::vector<float> binned(static_cast<size_t>(8 * hw)), d_binned(binned.size());

@@ -1,7 +1,9 @@
-// Launchers for kernels/hog.h: check devices and shapes, then run per sample of the batch the cellrow path (all three
-// steps, forward and backward) or, when cpu_path() is reference, the CPU reference.
+// Launchers for kernels/hog.h: check devices and shapes, then run the CUDA kernels (kernels/cuda/hog.cu, whole batch)
+// or, per sample of the batch, the cellrow path (all three steps, forward and backward) or, when cpu_path() is
+// reference, the CPU reference.
 #include "kernels/hog.h"
 
+#include "kernels/cuda/hog.h"
 #include "kernels/dispatch.h"
 
 namespace preimage::kernels {
@@ -30,7 +32,8 @@ void hog_gradient_forward(const View& image, const View& grad, const View& chann
   check_shape(op, "gradient", grad, Shape{s.n(), 2, s.h(), s.w()});
   check_shape(op, "channel map", channel, Shape{s.n(), 1, s.h(), s.w()});
   for (const View* v : {&image, &grad, &channel}) check_contiguous(op, "operand", *v);
-  if (image.device != Device::cpu) no_cuda_kernel(op);
+  if (image.device == Device::cuda)
+    return cuda::hog_gradient_forward(s.n(), s.c(), s.h(), s.w(), image.data, grad.data, channel.data);
   const bool fast = cpu_path() == CpuPath::fast;
   for (int64_t n = 0; n < s.n(); ++n) {
     if (fast) {
@@ -50,7 +53,8 @@ void hog_gradient_backward(const View& channel, const View& d_grad, const View& 
   check_shape(op, "gradient", d_grad, Shape{s.n(), 2, s.h(), s.w()});
   check_shape(op, "channel map", channel, Shape{s.n(), 1, s.h(), s.w()});
   for (const View* v : {&channel, &d_grad, &d_image}) check_contiguous(op, "operand", *v);
-  if (d_image.device != Device::cpu) no_cuda_kernel(op);
+  if (d_image.device == Device::cuda)
+    return cuda::hog_gradient_backward(s.n(), s.c(), s.h(), s.w(), channel.data, d_grad.data, d_image.data);
   const bool fast = cpu_path() == CpuPath::fast;
   for (int64_t n = 0; n < s.n(); ++n) {
     if (fast) {
@@ -79,7 +83,8 @@ void check_binning(const char* op, const View& grad, const View& hist, const Hog
 
 void hog_binning_forward(const View& grad, const HogBinningParams& p, const View& hist) {
   check_binning("hog_binning", grad, hist, p);
-  if (grad.device != Device::cpu) no_cuda_kernel("hog_binning");
+  if (grad.device == Device::cuda)
+    return cuda::hog_binning_forward(grad.shape.n(), grad.shape.h(), grad.shape.w(), p, grad.data, hist.data);
   const bool fast = cpu_path() == CpuPath::fast;
   for (int64_t n = 0; n < grad.shape.n(); ++n) {
     if (fast) {
@@ -95,7 +100,10 @@ void hog_binning_backward(const View& grad, const View& d_hist, const HogBinning
   check_same_device("hog_binning backward", {&grad, &d_grad});
   check_same_shape("hog_binning backward", grad, d_grad);
   check_contiguous("hog_binning backward", "gradient of the gradient", d_grad);
-  if (grad.device != Device::cpu) no_cuda_kernel("hog_binning backward");
+  if (grad.device == Device::cuda) {
+    return cuda::hog_binning_backward(grad.shape.n(), grad.shape.h(), grad.shape.w(), p, grad.data, d_hist.data,
+                                      d_grad.data);
+  }
   const bool fast = cpu_path() == CpuPath::fast;
   for (int64_t n = 0; n < grad.shape.n(); ++n) {
     if (fast) {
@@ -123,7 +131,8 @@ int check_normalise(const char* op, const View& hist, const View& out, HogVarian
 
 void hog_normalise_forward(const View& hist, HogVariant v, const View& out) {
   const int no = check_normalise("hog_normalise", hist, out, v);
-  if (hist.device != Device::cpu) no_cuda_kernel("hog_normalise");
+  if (hist.device == Device::cuda)
+    return cuda::hog_normalise_forward(hist.shape.n(), hist.shape.h(), hist.shape.w(), no, v, hist.data, out.data);
   const bool fast = cpu_path() == CpuPath::fast;
   for (int64_t n = 0; n < hist.shape.n(); ++n) {
     if (fast)
@@ -138,7 +147,10 @@ void hog_normalise_backward(const View& hist, const View& d_out, HogVariant v, c
   check_same_device("hog_normalise backward", {&hist, &d_hist});
   check_same_shape("hog_normalise backward", hist, d_hist);
   check_contiguous("hog_normalise backward", "histogram gradient", d_hist);
-  if (hist.device != Device::cpu) no_cuda_kernel("hog_normalise backward");
+  if (hist.device == Device::cuda) {
+    return cuda::hog_normalise_backward(hist.shape.n(), hist.shape.h(), hist.shape.w(), no, v, hist.data, d_out.data,
+                                        d_hist.data);
+  }
   const bool fast = cpu_path() == CpuPath::fast;
   for (int64_t n = 0; n < hist.shape.n(); ++n) {
     if (fast) {

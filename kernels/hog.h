@@ -75,7 +75,7 @@ void hog_normalise_backward(const float* hist, const float* d_out, int64_t hog_h
                             HogVariant v, float* d_hist);
 }  // namespace cellrow
 
-// Launchers: NCHW views, any batch N (each sample independent), CPU only for now.
+// Launchers: NCHW views, any batch N (each sample independent), on the CPU or CUDA (kernels/cuda/hog.h).
 // image [N,C,H,W] -> grad [N,2,H,W], channel [N,1,H,W].
 void hog_gradient_forward(const View& image, const View& grad, const View& channel);
 void hog_gradient_backward(const View& channel, const View& d_grad, const View& d_image);

@@ -1,6 +1,7 @@
 // Launcher for kernels/lbp.h.
 #include "kernels/lbp.h"
 
+#include "kernels/cuda/lbp.h"
 #include "kernels/dispatch.h"
 
 namespace preimage::kernels {
@@ -20,8 +21,8 @@ void lbp_forward(const View& image, const View& out, int cell) {
   check_contiguous("lbp", "image", image);
   check_contiguous("lbp", "output", out);
   check_shape("lbp", "output", out, lbp_output_shape(image.shape, cell));
-  if (image.device != Device::cpu) no_cuda_kernel("lbp");
   const int64_t H = image.shape[2], W = image.shape[3];
+  if (image.device == Device::cuda) return cuda::lbp_forward(image.shape[0], H, W, cell, image.data, out.data);
   const int64_t out_size = out.numel() / image.shape[0];
   for (int64_t n = 0; n < image.shape[0]; ++n)
     ref::lbp_forward(image.data + n * H * W, out.data + n * out_size, H, W, cell);
