@@ -2,6 +2,7 @@
 #include "kernels/conv2d.h"
 
 #include "engine/error.h"
+#include "kernels/cuda/conv2d.h"
 #include "kernels/dispatch.h"
 
 namespace preimage::kernels {
@@ -56,7 +57,7 @@ void conv2d_forward(const View& x, const View& w, const View& b, const View& y, 
   check_operands(op, x, w, g, b);
   check_shape(op, "output", y, Shape{g.n, g.k, g.ho, g.wo});
   check_contiguous(op, "output", y);
-  if (x.device != Device::cpu) no_cuda_kernel(op);
+  if (x.device == Device::cuda) return cuda::conv2d_forward(g, x.data, w.data, b.data, y.data);
   if (cpu_path() == CpuPath::reference)
     ref::conv2d_forward<float>(g, x.data, w.data, b.data, y.data);
   else
@@ -74,7 +75,7 @@ void conv2d_backward(const View& x, const View& w, const View& d_y, const View& 
   check_optional(op, "input gradient", d_x, x.shape);
   check_optional(op, "weight gradient", d_w, w.shape);
   check_optional(op, "bias gradient", d_b, Shape{g.k});
-  if (x.device != Device::cpu) no_cuda_kernel(op);
+  if (x.device == Device::cuda) return cuda::conv2d_backward(g, x.data, w.data, d_y.data, d_x.data, d_w.data, d_b.data);
   if (cpu_path() == CpuPath::reference)
     ref::conv2d_backward<float>(g, x.data, w.data, d_y.data, d_x.data, d_w.data, d_b.data);
   else

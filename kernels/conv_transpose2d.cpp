@@ -2,6 +2,7 @@
 #include "kernels/conv_transpose2d.h"
 
 #include "engine/error.h"
+#include "kernels/cuda/conv_transpose2d.h"
 #include "kernels/dispatch.h"
 
 namespace preimage::kernels {
@@ -57,7 +58,7 @@ void conv_transpose2d_forward(const View& x, const View& w, const View& b, const
   check_optional(op, "bias", b, Shape{g.k});
   check_shape(op, "output", y, Shape{g.n, g.k, g.ho, g.wo});
   check_contiguous(op, "output", y);
-  if (x.device != Device::cpu) no_cuda_kernel(op);
+  if (x.device == Device::cuda) return cuda::conv_transpose2d_forward(g, x.data, w.data, b.data, y.data);
   if (cpu_path() == CpuPath::reference)
     ref::conv_transpose2d_forward<float>(g, x.data, w.data, b.data, y.data);
   else
@@ -76,7 +77,8 @@ void conv_transpose2d_backward(const View& x, const View& w, const View& d_y, co
   check_optional(op, "input gradient", d_x, x.shape);
   check_optional(op, "weight gradient", d_w, w.shape);
   check_optional(op, "bias gradient", d_b, Shape{g.k});
-  if (x.device != Device::cpu) no_cuda_kernel(op);
+  if (x.device == Device::cuda)
+    return cuda::conv_transpose2d_backward(g, x.data, w.data, d_y.data, d_x.data, d_w.data, d_b.data);
   if (cpu_path() == CpuPath::reference)
     ref::conv_transpose2d_backward<float>(g, x.data, w.data, d_y.data, d_x.data, d_w.data, d_b.data);
   else

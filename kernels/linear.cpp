@@ -2,6 +2,7 @@
 #include "kernels/linear.h"
 
 #include "engine/error.h"
+#include "kernels/cuda/linear.h"
 #include "kernels/dispatch.h"
 
 namespace preimage::kernels {
@@ -39,7 +40,7 @@ void linear_forward(const View& x, const View& w, const View& b, const View& y) 
   check_optional(op, "bias", b, Shape{s.out});
   check_shape(op, "output", y, Shape{s.n, s.out});
   check_contiguous(op, "output", y);
-  if (x.device != Device::cpu) no_cuda_kernel(op);
+  if (x.device == Device::cuda) return cuda::linear_forward(s.n, s.in, s.out, x.data, w.data, b.data, y.data);
   if (cpu_path() == CpuPath::reference)
     ref::linear_forward<float>(s.n, s.in, s.out, x.data, w.data, b.data, y.data);
   else
@@ -56,7 +57,8 @@ void linear_backward(const View& x, const View& w, const View& d_y, const View& 
   check_optional(op, "input gradient", d_x, x.shape);
   check_optional(op, "weight gradient", d_w, w.shape);
   check_optional(op, "bias gradient", d_b, Shape{s.out});
-  if (x.device != Device::cpu) no_cuda_kernel(op);
+  if (x.device == Device::cuda)
+    return cuda::linear_backward(s.n, s.in, s.out, x.data, w.data, d_y.data, d_x.data, d_w.data, d_b.data);
   if (cpu_path() == CpuPath::reference)
     ref::linear_backward<float>(s.n, s.in, s.out, x.data, w.data, d_y.data, d_x.data, d_w.data, d_b.data);
   else

@@ -36,16 +36,17 @@ void alpha_norm_forward(const View& x, float alpha, const View& y) {
   check_image("alpha_norm", x);
   check_scalar_out("alpha_norm", "output", x, y);
   check_positive("alpha_norm", "alpha", alpha, " (the papers use 6)");
-  if (x.device != Device::cpu) no_cuda_kernel("alpha_norm");
   const Shape& s = x.shape;
+  if (x.device == Device::cuda) return cuda::alpha_norm_forward(x.data, s.n() * s.c(), s.h() * s.w(), alpha, y.data);
   y.data[0] = ref::alpha_norm_forward(x.data, s.n() * s.c(), s.h() * s.w(), alpha);
 }
 
 void alpha_norm_backward(const View& x, const View& d_y, const View& d_x, float alpha) {
   check_grad("alpha_norm backward", x, d_y, d_x);
   check_positive("alpha_norm backward", "alpha", alpha, "");
-  if (x.device != Device::cpu) no_cuda_kernel("alpha_norm backward");
   const Shape& s = x.shape;
+  if (x.device == Device::cuda)
+    return cuda::alpha_norm_backward(x.data, d_y.data, d_x.data, s.n() * s.c(), s.h() * s.w(), alpha);
   ref::alpha_norm_backward(x.data, d_y.data[0], d_x.data, s.n() * s.c(), s.h() * s.w(), alpha);
 }
 

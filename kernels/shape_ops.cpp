@@ -53,7 +53,7 @@ void concat_channels_forward(const std::vector<View>& xs, const View& y) {
   }
   check_shape("concat_channels", "output", y, concat_channels_shape(shapes));
   check_contiguous("concat_channels", "output", y);
-  if (y.device != Device::cpu) no_cuda_kernel("concat_channels");
+  if (y.device == Device::cuda) return cuda::concat_dim1_forward(ptrs, channels, y.shape[0], inner_size(y.shape), y.data);
   ref::concat_dim1_forward(ptrs, channels, y.shape[0], inner_size(y.shape), y.data);
 }
 
@@ -70,7 +70,8 @@ void concat_channels_backward(const View& d_y, const std::vector<View>& d_xs) {
   }
   check_shape("concat_channels backward", "d_y", d_y, concat_channels_shape(shapes));
   check_contiguous("concat_channels backward", "d_y", d_y);
-  if (d_y.device != Device::cpu) no_cuda_kernel("concat_channels backward");
+  if (d_y.device == Device::cuda)
+    return cuda::concat_dim1_backward(d_y.data, channels, d_y.shape[0], inner_size(d_y.shape), ptrs);
   ref::concat_dim1_backward(d_y.data, channels, d_y.shape[0], inner_size(d_y.shape), ptrs);
 }
 

@@ -1,4 +1,5 @@
-// CUDA kernels for kernels/regularisers.h. Every op is one thread per pixel (grid-stride), the pixel's arithmetic
+// CUDA kernels for kernels/regularisers.h. The CVPR alpha-norm works per plane (one block each: its mean, then the
+// sum or the update); every other op is one thread per pixel (grid-stride), the pixel's arithmetic
 // in double exactly as the reference's (kernels/cpu/regularisers.cpp). The two forward sums are two-pass tree
 // reductions in double like sum_forward (kernels/cuda/elementwise.cu): per-block partials of a grid-stride slice,
 // then one block sums the partials and writes the scaled float result; the partial count depends only on the
@@ -143,9 +144,76 @@ __global__ void project_ball_kernel(float* x, int64_t n, int64_t c, int64_t hw, 
   }
 }
 
+// d/dd |d|^alpha, 0 at d = 0 (the reference's abs_pow_derivative).
+__device__ __forceinline__ double abs_pow_derivative(double d, double alpha) {
+  if (d == 0) return 0;
+  const double g = alpha * power(fabs(d), alpha - 1);
+  return d > 0 ? g : -g;
+}
+
+// Mean of one plane, returned to every thread (tid of threads) of the block; result: a shared slot. plane: [hw].
+__device__ double plane_mean(const float* plane, int64_t hw, unsigned tid, unsigned threads, double* warp_sums,
+                             double* result) {
+  double acc = 0;
+  for (int64_t i = tid; i < hw; i += threads) acc += plane[i];
+  acc = block_sum(acc, tid, threads, warp_sums);
+  if (tid == 0) *result = acc / double(hw);
+  __syncthreads();
+  return *result;
+}
+
+// CVPR alpha-norm, one block per plane: partials[plane] = sum_i |x_i - mean|^alpha. x: [nc, hw].
+__global__ void alpha_norm_partials_kernel(const float* x, int64_t hw, double alpha, double* partials) {
+  __shared__ double warp_sums[32];
+  __shared__ double mean_slot;
+  const float* plane = x + int64_t(blockIdx.x) * hw;
+  const double mean = plane_mean(plane, hw, threadIdx.x, blockDim.x, warp_sums, &mean_slot);
+  double acc = 0;
+  for (int64_t i = threadIdx.x; i < hw; i += blockDim.x) acc += power(fabs(plane[i] - mean), alpha);
+  acc = block_sum(acc, threadIdx.x, blockDim.x, warp_sums);
+  if (threadIdx.x == 0) partials[blockIdx.x] = acc;
+}
+
+// One block per plane: d_x_j += d_y (f'(d_j) - mean_i f'(d_i)), the mean's own derivative included.
+__global__ void alpha_norm_backward_kernel(const float* x, const float* d_y, float* d_x, int64_t hw, double alpha) {
+  __shared__ double warp_sums[32];
+  __shared__ double slot;
+  const float* plane = x + int64_t(blockIdx.x) * hw;  // [hw]
+  float* d_plane = d_x + int64_t(blockIdx.x) * hw;    // [hw]
+  const double mean = plane_mean(plane, hw, threadIdx.x, blockDim.x, warp_sums, &slot);
+  double acc = 0;
+  for (int64_t i = threadIdx.x; i < hw; i += blockDim.x) acc += abs_pow_derivative(plane[i] - mean, alpha);
+  acc = block_sum(acc, threadIdx.x, blockDim.x, warp_sums);
+  if (threadIdx.x == 0) slot = acc / double(hw);
+  __syncthreads();
+  const double g_mean = slot, scale = d_y[0];
+  for (int64_t i = threadIdx.x; i < hw; i += blockDim.x)
+    d_plane[i] += float(scale * (abs_pow_derivative(plane[i] - mean, alpha) - g_mean));
+}
+
 // Partial-sum blocks for `items` terms: four per thread before the tree, at most 1024 so the finish is one block.
 unsigned partial_blocks(int64_t items) { return grid_stride_blocks(items, kThreads * 4, 1024); }
 }  // namespace
+
+void alpha_norm_forward(const float* x, int64_t nc, int64_t hw, float alpha, float* y, cudaStream_t stream) {
+  PI_CHECK(nc > 0 && nc <= 0x7fffffff, "alpha_norm (cuda): ", nc, " planes, need 1 to 2^31-1");
+  void* scratch = nullptr;
+  PI_CUDA_CHECK(cudaMallocAsync(&scratch, nc * sizeof(double), stream));
+  double* partials = static_cast<double*>(scratch);
+  PI_LAUNCH(alpha_norm_partials_kernel, unsigned(nc), kThreads, 0, stream)(x, hw, double(alpha), partials);
+  PI_CUDA_CHECK_LAUNCH("alpha_norm_partials_kernel");
+  PI_LAUNCH(finish_kernel, 1, kThreads, 0, stream)(partials, unsigned(nc), 1.0, y);
+  PI_CUDA_CHECK_LAUNCH("finish_kernel");
+  PI_CUDA_CHECK(cudaFreeAsync(scratch, stream));
+}
+
+void alpha_norm_backward(const float* x, const float* d_y, float* d_x, int64_t nc, int64_t hw, float alpha,
+                         cudaStream_t stream) {
+  if (nc * hw <= 0 || !d_x) return;
+  PI_CHECK(nc <= 0x7fffffff, "alpha_norm backward (cuda): ", nc, " planes, need at most 2^31-1");
+  PI_LAUNCH(alpha_norm_backward_kernel, unsigned(nc), kThreads, 0, stream)(x, d_y, d_x, hw, double(alpha));
+  PI_CUDA_CHECK_LAUNCH("alpha_norm_backward_kernel");
+}
 
 void isotropic_alpha_norm_forward(const float* x, int64_t n, int64_t c, int64_t h, int64_t w, float alpha, float B,
                                   float* y, cudaStream_t stream) {

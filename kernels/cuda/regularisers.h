@@ -9,6 +9,10 @@
 
 namespace preimage::kernels::cuda {
 
+// CVPR alpha-norm of the mean-subtracted planes. x, d_x: [nc, hw].
+void alpha_norm_forward(const float* x, int64_t nc, int64_t hw, float alpha, float* y, cudaStream_t stream = nullptr);
+void alpha_norm_backward(const float* x, const float* d_y, float* d_x, int64_t nc, int64_t hw, float alpha,
+                         cudaStream_t stream = nullptr);
 void isotropic_alpha_norm_forward(const float* x, int64_t n, int64_t c, int64_t h, int64_t w, float alpha, float B,
                                   float* y, cudaStream_t stream = nullptr);
 void isotropic_alpha_norm_backward(const float* x, const float* d_y, float* d_x, int64_t n, int64_t c, int64_t h,
