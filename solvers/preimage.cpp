@@ -47,6 +47,11 @@ Tensor centre_crop(const Tensor& x, const Shape& s, int jitter) {
 
 }  // namespace
 
+float default_eta0(const ObjectiveParams& p, const Shape& image_shape) {
+  const float hw = static_cast<float>(image_shape[2] * image_shape[3]);
+  return 0.01f * p.B * p.B / p.alpha * hw;
+}
+
 PreimageResult invert(const PreimageProblem& pb, const ObjectiveParams& p, const SolverParams& s,
                       const std::function<void(int, const ObjectiveTerms&)>& progress,
                       const std::vector<int>& snapshot_at, const std::function<void(int, const View&)>& snapshot) {
@@ -57,8 +62,7 @@ PreimageResult invert(const PreimageProblem& pb, const ObjectiveParams& p, const
   PI_CHECK(p.jitter >= 1, "invert: jitter must be >= 1");
 
   Tensor x = initial_image(pb, p, s);
-  const float hw = static_cast<float>(pb.image_shape[2] * pb.image_shape[3]);
-  const float eta0 = s.eta0 > 0 ? s.eta0 : 0.01f * p.B * p.B / p.alpha * hw;
+  const float eta0 = s.eta0 > 0 ? s.eta0 : default_eta0(p, pb.image_shape);
   Tensor G = Tensor::zeros(x.shape()), mu = Tensor::zeros(x.shape());
   std::mt19937_64 jitter_rng(s.seed ^ 0x5DEECE66Dull);
   std::uniform_int_distribution<int> shift(0, p.jitter - 1);

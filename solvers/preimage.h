@@ -46,6 +46,9 @@ struct PreimageProblem {
   const View* init = nullptr;   // optional starting image (caricatures start from the original); else noise
 };
 
+// Algorithm 1's default eta0 for an image of shape [1, C, H, W]: 0.01 B^2 / alpha * H * W (see SolverParams::eta0).
+float default_eta0(const ObjectiveParams& objective, const Shape& image_shape);
+
 // progress(iteration, terms) is called after every iteration; snapshot(iteration, image) when given, at the
 // iterations listed in `snapshot_at`. Throws preimage::Error if the objective becomes NaN or infinite.
 PreimageResult invert(const PreimageProblem& problem, const ObjectiveParams& objective, const SolverParams& solver,

@@ -82,5 +82,69 @@ else bad "eval"; cat "$work/stdout"; fi
 expect_fail "eval: size mismatch is explained" "--size" "$bin" eval "$photo" "$work/ev"
 expect_fail "eval: missing reconstruction" "no reconstruction" "$bin" eval "$data/tiny_7x7.png" "$work/ev"
 
+# --- CNN commands: init-weights, invert --model, stats, actmax, caricature (random reduced AlexNet) ---
+net="$work/alex_random.safetensors"
+if "$bin" init-weights --model alexnet --seed 0 --fc-width 16 --classes 10 --out "$net" 2>"$work/stderr" &&
+   [ -s "$net" ] && head -c 4096 "$net" | grep -aq '"preimage.random_weights":"true"'; then
+  ok "init-weights: a random reduced AlexNet labelled as random"
+else bad "init-weights"; cat "$work/stderr"; fi
+expect_fail "invert --model: unknown layer lists the valid names" "the layers are: conv1, relu1" \
+  "$bin" invert "$photo" --model "$net" --layer conv9 --out "$work/c1"
+no_files "invert --model: nothing written for an unknown layer" "$work/c1" "*"
+expect_fail "invert: --rep and --model are mutually exclusive" "mutually exclusive" \
+  "$bin" invert "$photo" --rep hog --model "$net" --layer relu1 --out "$work/c2"
+expect_fail "invert: --layer without --model" "need --model" "$bin" invert "$photo" --layer relu1 --out "$work/c2b"
+expect_fail "invert --model: missing network file" "no such network file" \
+  "$bin" invert "$photo" --model "$work/nope.safetensors" --layer relu1 --out "$work/c3"
+head -c 5000 "$net" > "$work/truncated.safetensors"
+expect_fail "invert --model: truncated network file" "truncated file" \
+  "$bin" invert "$photo" --model "$work/truncated.safetensors" --layer relu1 --out "$work/c4"
+no_files "invert --model: nothing written for a corrupt network file" "$work/c4" "*"
+expect_fail "invert --model: channel group that does not split the layer" "equal groups" \
+  "$bin" invert "$photo" --model "$net" --layer relu1 --size 64 --channel-group 1/5 --out "$work/c5"
+no_files "invert --model: nothing written after refusing a mask" "$work/c5" "*"
+if "$bin" invert "$photo" --model "$net" --layer relu1 --size 64 --iters 4 --final-iters 2 --restarts 2 \
+     --snapshots 3 --out "$work/cinv" 2>"$work/stderr" &&
+   [ -s "$work/cinv/astronaut_r0.png" ] && [ -s "$work/cinv/astronaut_r1.png" ] &&
+   [ -s "$work/cinv/astronaut_sheet.png" ] && [ -s "$work/cinv/index.html" ] &&
+   [ -s "$work/cinv/snapshots/astronaut_r1_it6.png" ] && grep -q feature_error "$work/cinv/metrics.json" &&
+   grep -q '"random_weights": true' "$work/cinv/config.json" && grep -q '"C": 300.0' "$work/cinv/config.json" &&
+   grep -q 'RANDOM WEIGHTS' "$work/cinv/index.html"; then
+  ok "invert --model relu1: restarts, snapshots through the final stage, sheet, gallery, random-weight labels"
+else bad "invert --model relu1"; cat "$work/stderr"; ls -R "$work/cinv"; fi
+if "$bin" invert "$photo" --model "$net" --layer conv2 --size 64 --iters 3 --final-iters 1 --mask-window 5 \
+     --channel-group 2/2 --out "$work/cmask" 2>"$work/stderr" && grep -q feature_error_unmasked "$work/cmask/metrics.json" &&
+   grep -q '"channel_group": "2/2"' "$work/cmask/config.json"; then ok "invert --model: window and channel-group masks"
+else bad "invert --model masks"; cat "$work/stderr"; fi
+if "$bin" invert "$photo" --model "$net" --layer fc8 --iters 1 --final-iters 1 --out "$work/cfc8" 2>"$work/stderr" &&
+   [ -s "$work/cfc8/astronaut.png" ] && grep -q '"jitter": 8' "$work/cfc8/config.json"; then
+  ok "invert --model fc8 at the nominal 227x227 (C 1, jitter 8)"
+else bad "invert --model fc8"; cat "$work/stderr"; fi
+mkdir -p "$work/statsin"; cp "$photo" "$work/statsin/"; cp "$data/tiny_7x7.png" "$work/statsin/"
+expect_fail "stats: images too small for the layer stop the command" "too small" \
+  "$bin" stats "$work/statsin" --model "$net" --layer conv2 --out "$work/st/bad.json" --size 8
+no_files "stats: no partial statistics file" "$work/st" "*"
+rm "$work/statsin/tiny_7x7.png"
+if "$bin" stats "$work/statsin" --model "$net" --layer conv2 --size 64 --out "$work/st/conv2.json" 2>"$work/stderr" &&
+   grep -q '"max"' "$work/st/conv2.json" && grep -q '"random_weights": true' "$work/st/conv2.json"; then
+  ok "stats: per-channel maxima"
+else bad "stats"; cat "$work/stderr"; fi
+expect_fail "actmax: --unit out of range" "units 0..255" \
+  "$bin" actmax --model "$net" --layer conv2 --size 64 --unit 256 --out "$work/am0"
+no_files "actmax: nothing written for a bad unit" "$work/am0" "*"
+expect_fail "actmax: statistics of another layer" "statistics of alexnet conv2" \
+  "$bin" actmax --model "$net" --layer relu2 --size 64 --unit 3 --stats "$work/st/conv2.json" --out "$work/am1"
+if "$bin" actmax --model "$net" --layer conv2 --size 64 --unit 3 --stats "$work/st/conv2.json" --iters 5 \
+     --out "$work/am" 2>"$work/stderr" && [ -s "$work/am/conv2_unit3.png" ] && [ -s "$work/am/conv2_unit3_sheet.png" ] &&
+   grep -q activation_over_M "$work/am/metrics.json" && grep -q '"M_source"' "$work/am/config.json" &&
+   [ -s "$work/am/index.html" ]; then ok "actmax: unit 3 of conv2 with M from stats"
+else bad "actmax"; cat "$work/stderr"; fi
+if "$bin" caricature "$photo" --model "$net" --layer relu2 --size 64 --iters 5 --out "$work/car" 2>"$work/stderr" &&
+   [ -s "$work/car/astronaut.png" ] && grep -q projection "$work/car/metrics.json" &&
+   grep -q '"random_weights": true' "$work/car/config.json"; then ok "caricature: relu2"
+else bad "caricature"; cat "$work/stderr"; fi
+expect_fail "caricature: missing network file" "no such network file" \
+  "$bin" caricature "$photo" --model "$work/none.safetensors" --layer relu2 --out "$work/car2"
+
 echo "$pass passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -1,5 +1,8 @@
-// `preimage invert`: pre-images of shallow representations by optimisation (IJCV 2016 sect. 3; CVPR 2015 sect. 2).
-// For each input image: features of its gray version -> reconstruction(s) -> PNGs, contact sheet, metrics.
+// `preimage invert`: pre-images by optimisation (IJCV 2016 sect. 3; CVPR 2015 sect. 2).
+//   --rep R (shallow, default hog): for each input image, features of its gray version -> reconstruction(s).
+//   --model F --layer L (a CNN layer, seed 001 sect. 5.2): the colour image in the network's input domain -> its
+//     layer-L code -> reconstruction(s), with the paper's per-layer C and jitter (solvers/cnn_preimage.h).
+// Both write PNGs, contact sheets, config.json, metrics.json and index.html (docs/preimage.md, docs/deep.md).
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -8,8 +11,10 @@
 #include "engine/image_io.h"
 #include "engine/image_ops.h"
 #include "features/representation.h"
+#include "solvers/cnn_preimage.h"
 #include "solvers/preimage.h"
 #include "tools/preimage/commands.h"
+#include "tools/preimage/deep_run.h"
 #include "tools/preimage/gallery.h"
 #include "tools/preimage/run_common.h"
 
@@ -29,6 +34,10 @@ struct InvertOptions {
   int iterations = 300, restarts = 1, size = 0, snapshot_every = 0, threads = 0;
   float C = 20.0f, beta = 2.0f, alpha = 6.0f, B = 80.0f, eta0 = -1.0f;
   uint64_t seed = 0;
+  // CNN inversion (--model)
+  std::string model, layer, channel_group;
+  int mask_window = 0, jitter = 0, final_iterations = 50;
+  bool rep_given = false, C_given = false;
 };
 
 double l2_distance(const Tensor& a, const Tensor& b) {
@@ -204,27 +213,164 @@ int run_invert(const InvertOptions& o) {
   return failures ? 1 : 0;
 }
 
+
+// "K/G" -> (K, G); 0/0 when empty.
+std::pair<int, int> parse_channel_group(const std::string& s) {
+  if (s.empty()) return {0, 0};
+  const size_t slash = s.find('/');
+  int k = 0, g = 0;
+  try {
+    size_t a = 0, b = 0;
+    PI_CHECK(slash != std::string::npos, "");
+    k = std::stoi(s.substr(0, slash), &a);
+    g = std::stoi(s.substr(slash + 1), &b);
+    PI_CHECK(a == slash && b == s.size() - slash - 1, "");
+  } catch (const std::exception&) {
+    fail("--channel-group '", s, "': expected K/G, e.g. 1/2 for the first half of the channels");
+  }
+  return {k, g};
+}
+
+// CNN layer inversion (seed 001 sect. 5.2; docs/deep.md).
+int run_invert_model(const InvertOptions& o) {
+  apply_threads(o.threads);
+  PI_CHECK(!o.rep_given, "--rep and --model are mutually exclusive: --rep inverts a shallow representation (hog, "
+           "hogb, hog-dt, dsift), --model a layer of a network file");
+  PI_CHECK(!o.layer.empty(), "--model needs --layer NAME, the layer to invert");
+  PI_CHECK(o.solver == "adagrad" && o.form == "ijcv", "--model inverts with the IJCV objective and Algorithm 1; "
+           "--solver momentum and --form cvpr are for --rep only");
+  DeepOptions d;
+  d.model = o.model;
+  d.layer = o.layer;
+  d.out = o.out;
+  d.size = o.size;
+  d.iterations = o.iterations;
+  d.final_iterations = o.final_iterations;
+  d.restarts = o.restarts;
+  d.snapshot_every = o.snapshot_every;
+  d.C = o.C_given ? o.C : -1.0f;
+  d.jitter = o.jitter;
+  d.alpha = o.alpha;
+  d.beta = o.beta;
+  d.B = o.B;
+  d.eta0 = o.eta0;
+  d.seed = o.seed;
+  check_deep_options(d);
+  const auto [group, groups] = parse_channel_group(o.channel_group);
+  const LoadedModel lm = load_model(o.model);
+  const layers::Network& net = lm.net;
+  net.layer_index(o.layer);  // an unknown layer lists the valid names
+  const std::vector<std::string> files = collect_images(o.input);
+
+  // The masks depend only on the layer's output shape at the run's image size: check them before writing anything.
+  const int64_t h = o.size > 0 ? o.size : net.preprocessing.input_h, w = o.size > 0 ? o.size : net.preprocessing.input_w;
+  const Shape feature_shape = layer_output_shape(net, o.layer, Shape{1, 3, h, w});
+  Tensor mask;
+  if (o.mask_window > 0) mask = solvers::window_mask(feature_shape, o.mask_window);
+  if (groups > 0) mask = solvers::combine_masks(std::move(mask), solvers::channel_group_mask(feature_shape, group, groups));
+  prepare_output_dir(o.out);
+  if (o.snapshot_every > 0) prepare_output_dir((fs::path(o.out) / "snapshots").string());
+
+  solvers::ObjectiveParams obj;
+  obj.loss = solvers::LossKind::l2;
+  obj.C = o.C_given ? o.C : solvers::default_C(net, o.layer);
+  obj.jitter = o.jitter > 0 ? o.jitter : solvers::default_jitter(net, o.layer);
+  obj.alpha = o.alpha;
+  obj.beta = o.beta;
+  obj.B = o.B;
+  obj.B_plus = 2 * o.B;
+  obj.V = o.B / 6.5f;
+  DeepRun run;
+  run.kind = DeepKind::inversion;
+  run.solver.iterations = o.iterations;
+  run.solver.eta0 = o.eta0;
+  run.final_stage.iterations = o.final_iterations;
+  run.names = files;
+  run.title = "preimage invert --model " + net.name + " --layer " + o.layer +
+              (lm.random_weights ? " [RANDOM WEIGHTS]" : "");
+
+  json config = run_record("invert");
+  config["input"] = o.input;
+  config["files"] = files;
+  config["model"] = lm.record;
+  config["random_weights"] = lm.random_weights;
+  config["layer"] = layer_record(net, o.layer);
+  config["objective"] = objective_record(obj);
+  config["objective"]["C_source"] =
+      o.C_given ? "--C" : "seed 001 sect. 5.2.1 per-layer rule (solvers/cnn_preimage.h default_C)";
+  config["objective"]["jitter_source"] =
+      o.jitter > 0 ? "--jitter" : "max(round(stride / 4), 1), stride of the layer's receptive field";
+  config["solver"] = {{"kind", "adagrad"}, {"iterations", o.iterations}, {"rho", run.solver.rho},
+                      {"eta0", o.eta0 > 0 ? json(o.eta0) : json("0.01 B^2/alpha * H W")},
+                      {"final_stage", {{"iterations", run.final_stage.iterations},
+                                       {"rate_factor", run.final_stage.rate_factor}, {"jitter", 1}}}};
+  config["mask"] = {{"window", o.mask_window}, {"channel_group", o.channel_group.empty() ? json(nullptr)
+                                                                                       : json(o.channel_group)}};
+  config["seed"] = o.seed;
+  config["restarts"] = o.restarts;
+  config["size"] = {h, w};
+  config["input_processing"] = "RGB, centre square resized to the size above, minus the network's mean";
+  write_json((fs::path(o.out) / "config.json").string(), config);
+
+  run.prepare = [&](size_t i) {
+    DeepJob job;
+    job.stem = stem_of(files[i]);
+    job.shown = load_network_input(net, files[i], o.size);
+    job.image_shape = job.shown.shape();
+    layer_output_shape(net, o.layer, job.image_shape);
+    Tensor x0 = net.preprocess(job.shown.view());
+    job.phi0 = layer_features(net, o.layer, x0.view());
+    job.phi_x0 = job.phi0.clone();
+    if (mask.defined()) job.mask = mask.clone();
+    double sq = 0;
+    for (int64_t k = 0; k < job.phi0.numel(); ++k) {
+      const double v = double(job.phi0.data()[k]) * (mask.defined() ? mask.data()[k] : 1.0f);
+      sq += v * v;
+    }
+    PI_CHECK(sq > 0, files[i], ": the ", o.layer, " code of this image is all zeros", mask.defined() ? " inside the mask" : "",
+             "; nothing to invert");
+    job.objective = obj;
+    return job;
+  };
+  return run_deep(lm, d, run, config) ? 1 : 0;
+}
 }  // namespace
 
 void register_invert(CLI::App& app) {
   auto o = std::make_shared<InvertOptions>();
   CLI::App* cmd = app.add_subcommand(
       "invert",
-      "Reconstruct images from their HOG / HOGb / DSIFT features by regularised optimisation (IJCV 2016 eq. 1, "
-      "Algorithm 1). As in the papers, each image is converted to gray and inverted from the features of its gray "
-      "version. Writes <stem>.png (restarts: <stem>_r<k>.png), <stem>_features.png (rendering of the features), "
+      "Reconstruct images from their HOG / HOGb / DSIFT features (--rep) or from a CNN layer (--model F --layer L) "
+      "by regularised optimisation (IJCV 2016 eq. 1, Algorithm 1). With --rep, as in the papers, each image is "
+      "converted to gray and inverted from the features of its gray version; with --model, the colour image is "
+      "inverted in the network's input domain with the per-layer C and jitter of IJCV sect. 5.2 (docs/deep.md). "
+      "Writes <stem>.png (restarts: <stem>_r<k>.png), <stem>_features.png (rendering of the features), "
       "<stem>_sheet.png (original | features | reconstructions), config.json, metrics.json and index.html under "
       "--out.");
   cmd->add_option("input", o->input, "an image file or a folder of images")->required();
   cmd->add_option("--out", o->out, "output folder")->capture_default_str();
-  cmd->add_option("--rep", o->rep, "representation: hog, hogb, hog-dt, dsift")->capture_default_str();
+  CLI::Option* rep_opt =
+      cmd->add_option("--rep", o->rep, "representation: hog, hogb, hog-dt, dsift")->capture_default_str();
+  cmd->add_option("--model", o->model, "CNN network file (.safetensors) to invert a layer of, instead of --rep");
+  cmd->add_option("--layer", o->layer, "--model: layer to invert (conv1, relu1, ..., fc8; conv5_3 for VGG-VD-16)");
+  cmd->add_option("--mask-window", o->mask_window,
+                  "--model: keep only the central N x N window of the layer's map (IJCV Fig. 9: 5)")
+      ->check(CLI::Range(1, 4096));
+  cmd->add_option("--channel-group", o->channel_group,
+                  "--model: keep only channel group K of G, 1-based (IJCV Fig. 10: 1/2 or 2/2)");
+  cmd->add_option("--jitter", o->jitter, "--model: jitter T (default max(round(stride/4), 1) of the layer)")
+      ->check(CLI::Range(1, 256));
+  cmd->add_option("--final-iters", o->final_iterations,
+                  "--model: iterations of the final no-jitter stage at 0.1 x the rate (authors' code: 50)")
+      ->capture_default_str()->check(CLI::Range(0, 100000));
   cmd->add_option("--cell-size", o->rep_options.cell_size, "HOG cell size")->capture_default_str();
   cmd->add_option("--orientations", o->rep_options.orientations, "HOG orientations")->capture_default_str();
   cmd->add_option("--step", o->rep_options.dsift_step, "DSIFT step")->capture_default_str();
   cmd->add_option("--bin-size", o->rep_options.dsift_bin, "DSIFT bin size")->capture_default_str();
   cmd->add_flag("--flat-window", o->rep_options.flat_window, "DSIFT flat window (VLFeat 'fast')");
   cmd->add_option("--iters", o->iterations, "iterations T")->capture_default_str()->check(CLI::Range(1, 100000));
-  cmd->add_option("--C", o->C, "loss weight C (IJCV: 20 for HOG/DSIFT)")->capture_default_str();
+  CLI::Option* C_opt = cmd->add_option(
+      "--C", o->C, "loss weight C (--rep: 20, IJCV sect. 5.1; --model: 300/100/20/1 by layer, sect. 5.2.1)");
   cmd->add_option("--beta", o->beta, "TV exponent beta")->capture_default_str();
   cmd->add_option("--alpha", o->alpha, "N_alpha exponent")->capture_default_str();
   cmd->add_option("--B", o->B, "typical pixel norm B (B+ = 2B, V = B/6.5)")->capture_default_str();
@@ -241,7 +387,17 @@ void register_invert(CLI::App& app) {
   cmd->add_option("--snapshots", o->snapshot_every, "write a snapshot every N iterations to snapshots/")
       ->check(CLI::Range(0, 100000));
   add_threads_option(cmd, &o->threads);
-  cmd->callback([o] { set_exit_code(run_invert(*o)); });
+  cmd->callback([o, rep_opt, C_opt] {
+    o->rep_given = rep_opt->count() > 0;
+    o->C_given = C_opt->count() > 0;
+    if (!o->model.empty()) {
+      set_exit_code(run_invert_model(*o));
+      return;
+    }
+    PI_CHECK(o->layer.empty() && o->mask_window == 0 && o->channel_group.empty() && o->jitter == 0,
+             "--layer, --mask-window, --channel-group and --jitter need --model (a CNN network file)");
+    set_exit_code(run_invert(*o));
+  });
 }
 
 }  // namespace preimage::tools

@@ -1,6 +1,7 @@
 #include "tools/preimage/commands.h"
 
 namespace preimage::tools {
+
 namespace {
 int g_exit_code = 0;
 }
@@ -14,6 +15,10 @@ void register_commands(CLI::App& app) {
   register_invert(app);
   register_eval(app);
   register_convert_weights(app);
+  register_init_weights(app);
+  register_stats(app);
+  register_actmax(app);
+  register_caricature(app);
 }
 
 }  // namespace preimage::tools

@@ -11,6 +11,11 @@ void register_invert(CLI::App& app);
 void register_features(CLI::App& app);
 void register_eval(CLI::App& app);
 void register_convert_weights(CLI::App& app);
+void register_init_weights(CLI::App& app);
+void register_stats(CLI::App& app);
+void register_actmax(CLI::App& app);
+void register_caricature(CLI::App& app);
+void register_bench(CLI::App& app);
 
 void set_exit_code(int code);
 int exit_code();

@@ -1,0 +1,282 @@
+// The run loop and helpers of the deep commands (tools/preimage/deep_run.h).
+#include "tools/preimage/deep_run.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+
+#include "engine/error.h"
+#include "engine/image_io.h"
+#include "engine/image_ops.h"
+#include "tools/preimage/gallery.h"
+#include "tools/preimage/run_common.h"
+#include "weights/model_weights.h"
+
+namespace preimage::tools {
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+const char* const kRandomWeightsNote =
+    "RANDOM WEIGHTS: this network file was made by `preimage init-weights` (He-normal noise), not trained; its "
+    "pre-images exercise the pipeline and say nothing about what the trained network encodes";
+
+LoadedModel load_model(const std::string& path) {
+  std::error_code ec;
+  PI_CHECK(!path.empty(), "--model: give a network file (.safetensors; `preimage convert-weights` makes one from "
+           "published weights, `preimage init-weights` a random one)");
+  PI_CHECK(fs::is_regular_file(path, ec), path, ": no such network file (--model)");
+  SafetensorsFile file = read_safetensors(path);
+  const std::map<std::string, std::string> meta = file.metadata;
+  LoadedModel m{weights::network_from_file(std::move(file), path), path, false, json::object()};
+  auto it = meta.find("preimage.random_weights");
+  m.random_weights = it != meta.end() && it->second == "true";
+  const layers::Preprocessing& pre = m.net.preprocessing;
+  json md = json::object();
+  for (const auto& [k, v] : meta) md[k] = v;
+  int64_t fc_width = 0, classes = 0;
+  for (const layers::Layer& l : m.net.layers)
+    if (l.kind == layers::LayerKind::fc) {
+      if (l.name == "fc6") fc_width = l.out_channels;
+      classes = l.out_channels;
+    }
+  m.record = {{"file", path},
+              {"model", m.net.name},
+              {"random_weights", m.random_weights},
+              {"fc_width", fc_width},
+              {"num_classes", classes},
+              {"input_size", {pre.input_h, pre.input_w}},
+              {"source_order", pre.source_order},
+              {"metadata", md}};
+  if (pre.mean_image.defined())
+    m.record["mean"] = "mean image " + pre.mean_image.shape().str();
+  else
+    m.record["mean"] = pre.mean_pixel;
+  if (m.random_weights) m.record["note"] = kRandomWeightsNote;
+  return m;
+}
+
+void add_deep_options(CLI::App* cmd, DeepOptions* o, int default_iterations) {
+  o->iterations = default_iterations;
+  cmd->add_option("--model", o->model, "network file (.safetensors)")->required();
+  cmd->add_option("--layer", o->layer, "layer name (conv1, relu1, ..., fc8; conv5_3 for VGG-VD-16)")->required();
+  cmd->add_option("--out", o->out, "output folder")->capture_default_str();
+  cmd->add_option("--size", o->size, "centre-crop to a square and resize to SIZE x SIZE (0: the network's input size)")
+      ->capture_default_str()->check(CLI::Range(0, 4096));
+  cmd->add_option("--iters", o->iterations, "iterations T")->capture_default_str()->check(CLI::Range(1, 100000));
+  cmd->add_option("--C", o->C, "loss weight C (default 1, seed 001 sects. 6-7)");
+  cmd->add_option("--jitter", o->jitter, "jitter T (default max(round(stride/4), 1) of the layer)")
+      ->check(CLI::Range(1, 256));
+  cmd->add_option("--alpha", o->alpha, "N_alpha exponent")->capture_default_str();
+  cmd->add_option("--beta", o->beta, "TV exponent beta")->capture_default_str();
+  cmd->add_option("--B", o->B, "typical pixel norm B (B+ = 2B, V = B/6.5)")->capture_default_str();
+  cmd->add_option("--eta0", o->eta0, "Algorithm 1 learning rate (default 0.01 B^2/alpha x H W)");
+  cmd->add_option("--seed", o->seed, "random seed of the initial image (restart k uses seed + k)")
+      ->capture_default_str();
+  cmd->add_option("--restarts", o->restarts, "runs per target from different seeds")
+      ->capture_default_str()->check(CLI::Range(1, 64));
+  cmd->add_option("--snapshots", o->snapshot_every, "write a snapshot every N iterations to snapshots/")
+      ->check(CLI::Range(0, 100000));
+  add_threads_option(cmd, &o->threads);
+}
+
+void check_deep_options(const DeepOptions& o) {
+  for (auto [name, v] : {std::pair{"--beta", o.beta}, {"--alpha", o.alpha}, {"--B", o.B}})
+    PI_CHECK(std::isfinite(v) && v > 0, name, " must be a positive finite number, got ", v);
+  PI_CHECK(o.C == -1.0f || (std::isfinite(o.C) && o.C > 0), "--C must be a positive finite number, got ", o.C);
+  PI_CHECK(!(o.eta0 > 0) || std::isfinite(o.eta0), "--eta0 must be finite");
+  PI_CHECK(!std::isnan(o.eta0), "--eta0 must be a number");
+}
+
+Tensor load_network_input(const layers::Network& net, const std::string& path, int size) {
+  Tensor img = read_image(path, ImageChannels::rgb);
+  Tensor sq = center_square(img.view());
+  const int64_t h = size > 0 ? size : net.preprocessing.input_h, w = size > 0 ? size : net.preprocessing.input_w;
+  return resize_bilinear(sq.view(), h, w);
+}
+
+Shape layer_output_shape(const layers::Network& net, const std::string& layer, const Shape& image_shape) {
+  try {
+    return net.output_shape(layer, image_shape);
+  } catch (const Error& e) {
+    fail("a ", image_shape[2], "x", image_shape[3], " image is too small for ", net.name, " up to ", layer, " (",
+         e.what(), "); use a larger --size");
+  }
+}
+
+Tensor layer_features(const layers::Network& net, const std::string& layer, const View& x) {
+  Tape t;
+  Var f = net.forward(t, t.leaf(x, false), layer);
+  return Tensor::copy_of(t.value(f));
+}
+
+json layer_record(const layers::Network& net, const std::string& layer) {
+  const size_t i = net.layer_index(layer);
+  const layers::ReceptiveField rf = net.receptive_field(layer);
+  return {{"name", layer},
+          {"index", i},
+          {"kind", layers::layer_kind_name(net.layers[i].kind)},
+          {"channels", net.channels(layer)},
+          {"receptive_field", {{"size", rf.size}, {"stride", rf.stride}, {"offset", rf.offset}}}};
+}
+
+json objective_record(const solvers::ObjectiveParams& p) {
+  return {{"form", "ijcv"},
+          {"loss", p.loss == solvers::LossKind::l2 ? "l2" : "inner_product"},
+          {"C", p.C},
+          {"Z", p.Z},
+          {"alpha", p.alpha},
+          {"B", p.B},
+          {"B_plus", p.B_plus},
+          {"beta", p.beta},
+          {"V", p.V},
+          {"jitter", p.jitter}};
+}
+
+namespace {
+
+// ||(a - b) . m|| / ||b . m|| (m null: all ones).
+double relative_error(const Tensor& a, const Tensor& b, const Tensor* m) {
+  double d = 0, n = 0;
+  for (int64_t i = 0; i < a.numel(); ++i) {
+    const double w = m ? m->data()[i] : 1.0;
+    const double e = (double(a.data()[i]) - b.data()[i]) * w, r = double(b.data()[i]) * w;
+    d += e * e;
+    n += r * r;
+  }
+  return n > 0 ? std::sqrt(d / n) : 0.0;
+}
+
+json terms_json(const solvers::ObjectiveTerms& t) {
+  return {{"objective", t.total}, {"loss", t.loss}, {"r_alpha", t.r_alpha}, {"r_tv", t.r_tv}};
+}
+
+// The run's figure of merit per reconstruction, shown in the gallery: inversion the (masked) feature error,
+// caricature the feature change from the original, actmax the unit's activation over M.
+double score_of(const DeepJob& job, DeepKind kind, const Tensor& phi, json& run) {
+  if (kind == DeepKind::inversion) {
+    const double err = relative_error(phi, job.phi0, job.mask.defined() ? &job.mask : nullptr);
+    run["feature_error"] = err;
+    if (job.mask.defined() && job.phi_x0.defined())
+      run["feature_error_unmasked"] = relative_error(phi, job.phi_x0, nullptr);
+    return err;
+  }
+  if (kind == DeepKind::caricature) {
+    double dot = 0, sq = 0;
+    for (int64_t i = 0; i < phi.numel(); ++i) {
+      dot += double(phi.data()[i]) * job.phi0.data()[i];
+      sq += double(job.phi0.data()[i]) * job.phi0.data()[i];
+    }
+    run["projection"] = dot / sq;  // <Phi(x*), Phi0> / ||Phi0||^2: 1 at the original
+    const double change = relative_error(phi, job.phi_x0, nullptr);
+    run["feature_change"] = change;
+    return change;
+  }
+  const int64_t idx = std::max_element(job.phi0.data(), job.phi0.data() + job.phi0.numel()) - job.phi0.data();
+  const double a = phi.data()[idx];
+  run["activation"] = a;
+  run["activation_over_M"] = a / job.M;
+  return a / job.M;
+}
+
+}  // namespace
+
+int run_deep(const LoadedModel& model, const DeepOptions& o, const DeepRun& run, const json& config) {
+  const layers::Network& net = model.net;
+  json metrics = json::array();
+  std::vector<GalleryRow> rows;
+  int failures = 0;
+  Progress progress(50);
+  const int total_iters = run.solver.iterations + run.final_stage.iterations;
+  std::vector<int> snaps;
+  for (int it = o.snapshot_every; o.snapshot_every > 0 && it <= total_iters; it += o.snapshot_every)
+    snaps.push_back(it);
+  const size_t n = run.names.size();
+  for (size_t ji = 0; ji < n; ++ji) {
+    const std::string& name = run.names[ji];
+    json m = {{"input", name}};
+    const auto t0 = std::chrono::steady_clock::now();
+    std::string stem = stem_of(name);
+    try {
+      DeepJob job = run.prepare(ji);
+      stem = job.stem;
+      m["stem"] = stem;
+      m["size"] = {job.image_shape[2], job.image_shape[3]};
+      m["feature_shape"] = job.phi0.shape().str();
+      m["objective"] = objective_record(job.objective);
+      for (auto& [k, v] : job.info.items()) m[k] = v;
+      json runs = json::array();
+      GalleryRow row;
+      row.stem = stem;
+      row.original = job.shown.clone();
+      const solvers::Representation phi = solvers::layer_representation(net, o.layer);
+      const View phi0v = job.phi0.view();
+      const View maskv = job.mask.defined() ? job.mask.view() : View{};
+      const View initv = job.init.defined() ? job.init.view() : View{};
+      for (int r = 0; r < o.restarts; ++r) {
+        solvers::SolverParams sp = run.solver;
+        sp.seed = o.seed + static_cast<uint64_t>(r);
+        solvers::PreimageProblem pb;
+        pb.phi = phi;
+        pb.phi0 = &phi0v;
+        pb.mask = job.mask.defined() ? &maskv : nullptr;
+        pb.init = job.init.defined() ? &initv : nullptr;
+        pb.image_shape = job.image_shape;
+        const std::string out_name = o.restarts > 1 ? stem + "_r" + std::to_string(r) : stem;
+        const auto tr = std::chrono::steady_clock::now();
+        solvers::PreimageResult res = solvers::invert_two_stage(
+            pb, job.objective, sp, run.final_stage,
+            [&](int it, const solvers::ObjectiveTerms& terms) {
+              char line[256];
+              std::snprintf(line, sizeof line, "[%zu/%zu] %s%s: iter %d/%d  E %.4f  loss %.4f  R_a %.4f  R_tv %.4f",
+                            ji + 1, n, stem.c_str(), o.restarts > 1 ? (" r" + std::to_string(r)).c_str() : "", it,
+                            total_iters, terms.total, terms.loss, terms.r_alpha, terms.r_tv);
+              progress.update(line, it, total_iters);
+            },
+            snaps,
+            [&](int it, const View& x) {
+              Tensor shown = net.deprocess(x);
+              write_png((fs::path(o.out) / "snapshots" / (out_name + "_it" + std::to_string(it) + ".png")).string(),
+                        shown.view());
+            });
+        const Tensor phi_star = layer_features(net, o.layer, res.image.view());
+        json rj = {{"restart", r}, {"seed", sp.seed}, {"png", out_name + ".png"}};
+        const double score = score_of(job, run.kind, phi_star, rj);
+        rj["final"] = terms_json(res.final_terms);
+        rj["seconds"] = seconds_since(tr);
+        Tensor recon = net.deprocess(res.image.view());
+        write_png((fs::path(o.out) / (out_name + ".png")).string(), recon.view());
+        runs.push_back(rj);
+        char line[200];
+        std::snprintf(line, sizeof line, "[%zu/%zu] %s: %s %.1f %% (%.2f s)", ji + 1, n, out_name.c_str(),
+                      run.kind == DeepKind::actmax ? "activation / M" :
+                      run.kind == DeepKind::caricature ? "feature change" : "feature error",
+                      100 * score, rj["seconds"].get<double>());
+        progress.done(line);
+        row.reconstructions.push_back(std::move(recon));
+        row.errors.push_back(score);
+      }
+      m["runs"] = runs;
+      for (const char* key : {"feature_error", "activation_over_M", "feature_change"})
+        if (runs[0].contains(key)) m[key] = runs[0][key];
+      m["sheet"] = stem + "_sheet.png";
+      write_png((fs::path(o.out) / (stem + "_sheet.png")).string(), row.sheet().view());
+      rows.push_back(std::move(row));
+    } catch (const Error& e) {
+      ++failures;
+      m["error"] = e.what();
+      std::fprintf(stderr, "[%zu/%zu] %s: error: %s\n", ji + 1, n, stem.c_str(), e.what());
+    }
+    m["seconds"] = seconds_since(t0);
+    metrics.push_back(m);
+    json mj = {{"images", metrics}, {"failures", failures}, {"random_weights", model.random_weights}};
+    if (model.random_weights) mj["note"] = kRandomWeightsNote;
+    write_json((fs::path(o.out) / "metrics.json").string(), mj);
+  }
+  write_gallery((fs::path(o.out) / "index.html").string(), run.title, rows, config);
+  std::fprintf(stderr, "wrote %s/index.html (%zu targets, %d failed)%s\n", o.out.c_str(), n, failures,
+               model.random_weights ? " [RANDOM WEIGHTS]" : "");
+  return failures;
+}
+
+}  // namespace preimage::tools

@@ -1,0 +1,89 @@
+#pragma once
+// What `invert --model`, `actmax` and `caricature` share (seed 001 sects. 5.2, 6, 7; docs/deep.md): loading a network
+// file (and saying when its weights are random), the options, preparing images in the network's input domain, and
+// the run loop that writes the same outputs as the shallow `invert` (PNGs per restart, snapshots, contact sheets,
+// metrics.json, index.html; config.json is written by the caller).
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include "layers/network.h"
+#include "solvers/cnn_preimage.h"
+
+namespace preimage::tools {
+
+// The text every output of a random-weight network carries.
+extern const char* const kRandomWeightsNote;
+
+struct LoadedModel {
+  layers::Network net;
+  std::string path;
+  bool random_weights = false;  // metadata preimage.random_weights = "true" (written by `preimage init-weights`)
+  nlohmann::json record;        // for config.json: file, model, head widths, preprocessing, metadata
+};
+// Reads and validates a network file (weights/model_weights.h); errors name the file.
+LoadedModel load_model(const std::string& path);
+
+// Options of the deep commands (the names match the shallow `invert`'s where they mean the same).
+struct DeepOptions {
+  std::string model, layer, out;
+  int size = 0;              // 0: the network's nominal input size
+  int iterations = 300;      // T of the first (jittered) stage
+  int final_iterations = 50; // the no-jitter final stage (inversion; 0 for actmax and caricature)
+  int restarts = 1, snapshot_every = 0, threads = 0;
+  float C = -1.0f;           // <= 0: the command's default (per-layer rule for inversion, 1 otherwise)
+  int jitter = 0;            // 0: max(round(stride / 4), 1)
+  float alpha = 6.0f, beta = 2.0f, B = 80.0f, eta0 = -1.0f;
+  uint64_t seed = 0;
+};
+// Adds --model --layer --out --size --iters --C --jitter --alpha --beta --B --eta0 --seed --restarts --snapshots
+// --threads (actmax and caricature; invert adds its own).
+void add_deep_options(CLI::App* cmd, DeepOptions* o, int default_iterations);
+// Checks the numeric options (positive, finite) and throws naming the option.
+void check_deep_options(const DeepOptions& o);
+
+// Reads an RGB image, centre square and resized to size x size (size > 0) or to the network's nominal input size.
+Tensor load_network_input(const layers::Network& net, const std::string& path, int size);
+// The layer's output shape for `image_shape`, with a clear error when the image is too small for the layer.
+Shape layer_output_shape(const layers::Network& net, const std::string& layer, const Shape& image_shape);
+// Phi(x) of layer `layer` for a zero-mean image x [1, 3, H, W] (no gradient), as a host tensor.
+Tensor layer_features(const layers::Network& net, const std::string& layer, const View& x);
+// Layer facts for config.json: index, kind, receptive field, channels.
+nlohmann::json layer_record(const layers::Network& net, const std::string& layer);
+// The objective and solver settings for config.json.
+nlohmann::json objective_record(const solvers::ObjectiveParams& p);
+
+enum class DeepKind { inversion, actmax, caricature };
+
+// One target of a run: an input image (inversion, caricature) or a unit (actmax).
+struct DeepJob {
+  std::string stem;
+  Tensor shown;         // [1, 3, H, W] 0..255: the first tile of the contact sheet (the input; actmax: mean + box)
+  Tensor phi0;          // target of the loss, [1, C, h, w]
+  Tensor phi_x0;        // Phi(x0) when there is an input image (feature errors); may be undefined
+  Tensor mask;          // optional (inversion)
+  Tensor init;          // optional zero-mean starting image (caricature)
+  Shape image_shape;    // [1, 3, H, W]
+  solvers::ObjectiveParams objective;
+  int64_t unit = -1;    // actmax: the unit's channel (its centre position is phi0's one)
+  double M = 0;         // actmax: the normalising maximum
+  nlohmann::json info;  // extra fields for metrics.json
+};
+
+struct DeepRun {
+  DeepKind kind = DeepKind::inversion;
+  std::string title;                         // index.html's title
+  std::vector<std::string> names;            // one per job (file names or unit labels), for progress and metrics
+  std::function<DeepJob(size_t)> prepare;    // builds job i; an Error is recorded for that job and the run goes on
+  solvers::SolverParams solver;              // iterations, eta0 (seed set per restart)
+  solvers::FinalStage final_stage;           // iterations 0: none
+};
+
+// Runs every job with o.restarts restarts; writes <stem>.png / <stem>_r<k>.png, snapshots/, <stem>_sheet.png,
+// metrics.json (after each job) and index.html under o.out. Returns the number of failed jobs.
+int run_deep(const LoadedModel& model, const DeepOptions& o, const DeepRun& run, const nlohmann::json& config);
+
+}  // namespace preimage::tools
