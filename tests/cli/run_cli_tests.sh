@@ -82,6 +82,24 @@ else bad "eval"; cat "$work/stdout"; fi
 expect_fail "eval: size mismatch is explained" "--size" "$bin" eval "$photo" "$work/ev"
 expect_fail "eval: missing reconstruction" "no reconstruction" "$bin" eval "$data/tiny_7x7.png" "$work/ev"
 
+# --- bench ---
+# Option errors are reported before any GPU is looked for; --list needs no GPU. Without a GPU (and always in the
+# emulated build) `bench` says so, exits 0 and writes no JSON; on a GPU a quick run of one small case writes it.
+expect_fail "bench: --runs 0 is refused" "--runs must be at least 1" "$bin" bench --runs 0
+expect_fail "bench: a filter matching no case" "no case matches" "$bin" bench --cases no_such_case
+if "$bin" bench --list >"$work/stdout" 2>&1 && grep -q "^alexnet.conv1.b64.fwd" "$work/stdout" &&
+   grep -q "^vggm.conv2.b1.bwd_filter" "$work/stdout" && grep -q "^decoder_fc8.upconv5.b64.bwd_data" "$work/stdout" &&
+   grep -q "^sgemm.4096.fwd" "$work/stdout" && grep -q "^dsift.640x480.bwd" "$work/stdout"; then
+  ok "bench --list names the issue's cases"
+else bad "bench --list"; cat "$work/stdout"; fi
+if "$bin" bench --quick --cases leaky_relu.alexnet_conv1.b1 --json "$work/bench.json" >"$work/stdout" 2>&1; then
+  if grep -q "no GPU present\|no CUDA GPU present" "$work/stdout"; then
+    if [ ! -e "$work/bench.json" ]; then ok "bench without a GPU: says so, exits 0, writes no JSON"
+    else bad "bench without a GPU wrote $work/bench.json"; fi
+  elif grep -q '"median_ms"' "$work/bench.json" 2>/dev/null; then ok "bench --quick on the GPU writes JSON"
+  else bad "bench --quick: no GPU message and no timings"; cat "$work/stdout"; fi
+else bad "bench --quick exited non-zero"; cat "$work/stdout"; fi
+
 # --- CNN commands: init-weights, invert --model, stats, actmax, caricature (random reduced AlexNet) ---
 net="$work/alex_random.safetensors"
 if "$bin" init-weights --model alexnet --seed 0 --fc-width 16 --classes 10 --out "$net" 2>"$work/stderr" &&

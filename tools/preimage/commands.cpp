@@ -19,6 +19,7 @@ void register_commands(CLI::App& app) {
   register_stats(app);
   register_actmax(app);
   register_caricature(app);
+  register_bench(app);
 }
 
 }  // namespace preimage::tools
