@@ -17,14 +17,16 @@ void check_unary(const char* op, const View& x, const View& y) {
 void leaky_relu_forward(const View& x, const View& y, float slope) {
   check_unary("leaky_relu", x, y);
   if (x.device == Device::cuda) return cuda::leaky_relu_forward(x.data, y.data, x.numel(), slope);
-  ref::leaky_relu_forward(x.data, y.data, x.numel(), slope);
+  if (cpu_path() == CpuPath::reference) return ref::leaky_relu_forward(x.data, y.data, x.numel(), slope);
+  simd::leaky_relu_forward(x.data, y.data, x.numel(), slope);
 }
 
 void leaky_relu_backward(const View& x, const View& d_y, const View& d_x, float slope) {
   check_unary("leaky_relu backward", x, d_y);
   check_unary("leaky_relu backward", x, d_x);
   if (x.device == Device::cuda) return cuda::leaky_relu_backward(x.data, d_y.data, d_x.data, x.numel(), slope);
-  ref::leaky_relu_backward(x.data, d_y.data, d_x.data, x.numel(), slope);
+  if (cpu_path() == CpuPath::reference) return ref::leaky_relu_backward(x.data, d_y.data, d_x.data, x.numel(), slope);
+  simd::leaky_relu_backward(x.data, d_y.data, d_x.data, x.numel(), slope);
 }
 
 void relu_forward(const View& x, const View& y) { leaky_relu_forward(x, y, 0.0f); }

@@ -38,7 +38,8 @@ void lrn_forward(const View& x, const View& y, const LrnParams& p) {
   check_shape(op, "output", y, x.shape);
   check_contiguous(op, "output", y);
   if (x.device == Device::cuda) return cuda::lrn_forward(d.n, d.c, d.hw, p, x.data, y.data);
-  ref::lrn_forward(d.n, d.c, d.hw, p, x.data, y.data);
+  if (cpu_path() == CpuPath::reference) return ref::lrn_forward(d.n, d.c, d.hw, p, x.data, y.data);
+  pixelblock::lrn_forward(d.n, d.c, d.hw, p, x.data, y.data);
 }
 
 void lrn_backward(const View& x, const View& d_y, const View& d_x, const LrnParams& p) {
@@ -50,7 +51,8 @@ void lrn_backward(const View& x, const View& d_y, const View& d_x, const LrnPara
   check_contiguous(op, "d_y", d_y);
   check_contiguous(op, "d_x", d_x);
   if (x.device == Device::cuda) return cuda::lrn_backward(d.n, d.c, d.hw, p, x.data, d_y.data, d_x.data);
-  ref::lrn_backward(d.n, d.c, d.hw, p, x.data, d_y.data, d_x.data);
+  if (cpu_path() == CpuPath::reference) return ref::lrn_backward(d.n, d.c, d.hw, p, x.data, d_y.data, d_x.data);
+  pixelblock::lrn_backward(d.n, d.c, d.hw, p, x.data, d_y.data, d_x.data);
 }
 
 }  // namespace preimage::kernels

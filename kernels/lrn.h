@@ -26,6 +26,11 @@ template <typename T>
 void lrn_backward(int64_t n, int64_t c, int64_t hw, const LrnParams& p, const T* x, const T* d_y, T* d_x);
 }  // namespace ref
 
+namespace pixelblock {  // blocks of pixels through all channels, vectorised across pixels, float (kernels/cpu/lrn_pixelblock.cpp)
+void lrn_forward(int64_t n, int64_t c, int64_t hw, const LrnParams& p, const float* x, float* y);
+void lrn_backward(int64_t n, int64_t c, int64_t hw, const LrnParams& p, const float* x, const float* d_y, float* d_x);
+}  // namespace pixelblock
+
 void lrn_forward(const View& x, const View& y, const LrnParams& p);
 void lrn_backward(const View& x, const View& d_y, const View& d_x, const LrnParams& p);
 

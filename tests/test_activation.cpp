@@ -2,7 +2,9 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <cstring>
 
+#include "conv_cases.h"
 #include "engine/ops.h"
 #include "kernels/activation.h"
 #include "support.h"
@@ -45,6 +47,36 @@ TEST_CASE("relu and leaky_relu match PyTorch forward and backward", "[activation
     Var loss = ops::sum(t, ops::mul(t, y, dy));
     t.backward(loss);
     CHECK(tolerance_ratio(t.grad(xv).data, dx_ref.data(), dx_ref.numel(), 1e-6, 1e-6) <= 1.0);
+  }
+}
+
+TEST_CASE("relu and leaky_relu simd path equals the reference bit for bit", "[activation][fastpath]") {
+  // odd length (a vector tail), both signs, exact zeros (derivative 0 at 0), -0, infinities and a NaN
+  const size_t n = 1003;
+  std::vector<float> x = to_float(random_vector(n, 77, -3, 3));
+  x[0] = 0.0f, x[1] = -0.0f, x[2] = INFINITY, x[3] = -INFINITY, x[4] = NAN, x[n - 1] = 0.0f;
+  const std::vector<float> d_y = to_float(random_vector(n, 78)), d_start = to_float(random_vector(n, 79));
+  auto same_bits = [](const std::vector<float>& a, const std::vector<float>& b) {
+    return std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
+  };
+  for (float slope : {0.0f, 0.2f}) {
+    INFO("slope " << slope);
+    std::vector<float> y_ref(n), y(n), dx_ref = d_start, dx = d_start;  // non-zero start: must accumulate
+    kernels::ref::leaky_relu_forward(x.data(), y_ref.data(), int64_t(n), slope);
+    kernels::simd::leaky_relu_forward(x.data(), y.data(), int64_t(n), slope);
+    CHECK(same_bits(y, y_ref));
+    kernels::ref::leaky_relu_backward(x.data(), d_y.data(), dx_ref.data(), int64_t(n), slope);
+    kernels::simd::leaky_relu_backward(x.data(), d_y.data(), dx.data(), int64_t(n), slope);
+    CHECK(same_bits(dx, dx_ref));
+  }
+  // The launchers take the simd path unless the reference is asked for; either way the same bits.
+  Tensor xt = Tensor::from(x, Shape{int64_t(n)}), yt = Tensor::empty(Shape{int64_t(n)});
+  std::vector<float> y_ref(n);
+  kernels::ref::leaky_relu_forward(x.data(), y_ref.data(), int64_t(n), 0.0f);
+  for (auto path : {kernels::CpuPath::reference, kernels::CpuPath::fast}) {
+    CpuPathScope scope(path);
+    kernels::relu_forward(xt, yt);
+    CHECK(same_bits(yt.to_vector(), y_ref));
   }
 }
 

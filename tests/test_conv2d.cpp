@@ -6,6 +6,7 @@
 
 #include "conv_cases.h"
 #include "engine/ops.h"
+#include "engine/threads.h"
 #include "kernels/conv2d.h"
 #include "support.h"
 
@@ -146,6 +147,47 @@ TEST_CASE("conv2d im2col path matches the reference", "[conv2d][fastpath]") {
       CHECK(max_abs_diff(y_launch.to_vector(), y_fast.to_vector()) == 0.0);
     }
   }
+}
+
+TEST_CASE("conv2d im2col path on maps large enough for several bands, 1 and 2 threads", "[conv2d][fastpath]") {
+  // The path cuts the output rows into bands of ~max(256, 65536 / (Cg*kh*kw)) columns (kernels/cpu/conv2d_im2col.cpp);
+  // these maps make 4 or more bands, so at 2 threads bands run in parallel (the input gradient's scatter in two
+  // phases) and at 1 thread one after another; a partial last band, strides, asymmetric padding, groups and the
+  // no-unrolling 1x1 case are among them. (The small cases of conv2d_cases() have one band.)
+  const Conv2dCase cases[] = {
+      {"3x3 pad 1, 32 channels, 60x20", Shape{1, 32, 60, 20}, Shape{4, 32, 3, 3}, true, {1, 1, 1, 1, 1, 1, 1}},
+      {"5x5 stride 2, groups 2, asymmetric pad", Shape{1, 32, 121, 33}, Shape{4, 16, 5, 5}, true,
+       {2, 2, 1, 2, 2, 0, 2}},
+      {"11x11 stride 4 (AlexNet conv1)", Shape{1, 3, 167, 103}, Shape{3, 3, 11, 11}, false, {4, 4, 0, 0, 0, 0, 1}},
+      {"1x1 no unrolling, 260 channels", Shape{1, 260, 64, 17}, Shape{3, 260, 1, 1}, true, {1, 1, 0, 0, 0, 0, 1}},
+      // stride 1: the input gradient runs as a convolution of d_y with flipped, transposed filters
+      {"3x2 stride 1, groups 2, asymmetric pad", Shape{2, 64, 50, 30}, Shape{96, 32, 3, 2}, true,
+       {1, 1, 2, 0, 1, 1, 2}},
+  };
+  const int saved_threads = num_threads();
+  uint64_t seed = 300;
+  for (const Conv2dCase& c : cases) {
+    const kernels::Conv2dGeometry g = kernels::conv2d_geometry("test", c.x, c.w, c.p);
+    const Shape ys{g.n, g.k, g.ho, g.wo};
+    Tensor x = random_tensor(c.x, seed++), w = random_tensor(c.w, seed++), d_y = random_tensor(ys, seed++);
+    Tensor b = c.bias ? random_tensor(Shape{g.k}, seed++) : Tensor();
+    Tensor y_ref = Tensor::empty(ys);
+    kernels::ref::conv2d_forward<float>(g, x.data(), w.data(), b.data(), y_ref.data());
+    Tensor dx_start = random_tensor(c.x, 7), dw_start = random_tensor(c.w, 8);
+    Tensor dx_ref = dx_start.clone(), dw_ref = dw_start.clone();
+    kernels::ref::conv2d_backward<float>(g, x.data(), w.data(), d_y.data(), dx_ref.data(), dw_ref.data(), nullptr);
+    for (int threads : {1, 2}) {
+      INFO(c.name << ", " << threads << " threads");
+      set_num_threads(threads);
+      Tensor y = Tensor::empty(ys), dx = dx_start.clone(), dw = dw_start.clone();
+      kernels::im2col::conv2d_forward(g, x.data(), w.data(), b.data(), y.data());
+      kernels::im2col::conv2d_backward(g, x.data(), w.data(), d_y.data(), dx.data(), dw.data(), nullptr);
+      CHECK(tolerance_ratio(y.data(), y_ref.data(), static_cast<size_t>(y.numel()), kAtol, kRtol) <= 1.0);
+      CHECK(tolerance_ratio(dx.data(), dx_ref.data(), static_cast<size_t>(dx.numel()), kAtol, kRtol) <= 1.0);
+      CHECK(tolerance_ratio(dw.data(), dw_ref.data(), static_cast<size_t>(dw.numel()), kAtol, kRtol) <= 1.0);
+    }
+  }
+  set_num_threads(saved_threads);
 }
 
 TEST_CASE("conv2d rejects inconsistent shapes, devices and parameters", "[conv2d][errors]") {

@@ -4,7 +4,9 @@
 
 #include <cmath>
 
+#include "conv_cases.h"
 #include "engine/ops.h"
+#include "engine/threads.h"
 #include "kernels/lrn.h"
 #include "support.h"
 
@@ -90,6 +92,54 @@ TEST_CASE("lrn matches PyTorch local_response_norm forward and backward", "[lrn]
     t.backward(loss);
     CHECK(tolerance_ratio(t.grad(xv).data, dx_ref.data(), static_cast<size_t>(dx_ref.numel()), 1e-6, 1e-5) <= 1.0);
   }
+}
+
+TEST_CASE("lrn pixelblock path matches the reference at 1 and 2 threads", "[lrn][fastpath]") {
+  struct Case {
+    int64_t n, c, hw;
+    LrnParams p;
+  };
+  // hw: partial last block (70 = 64 + 6), less than a block, AlexNet norm2's 27x27 (parallel); windows odd, even,
+  // 1 and wider than C; beta 0.75 (the models) and others; x up to +-30 so the cross-channel term matters
+  const Case cases[] = {
+      {2, 7, 70, {5, 1.5e-2f, 0.75f, 2.0f}}, {1, 9, 5, {4, 2e-2f, 0.6f, 1.0f}},   {1, 3, 130, {7, 1e-2f, 1.3f, 0.5f}},
+      {1, 5, 64, {1, 3e-2f, 0.75f, 1.0f}},    {1, 96, 729, {5, 1e-4f, 0.75f, 1.0f}}, {2, 40, 300, {5, 5e-4f, 0.75f, 2.0f}},
+  };
+  // float32 with exp/log in place of pow, sums in another order: a few ulp of the values
+  constexpr double atol = 1e-6, rtol = 2e-6;
+  const int saved_threads = num_threads();
+  uint64_t seed = 900;
+  for (const Case& cs : cases) {
+    const Shape shape{cs.n, cs.c, cs.hw};
+    Tensor x = random_tensor(shape, seed++, -30, 30), d_y = random_tensor(shape, seed++);
+    Tensor y_ref = Tensor::empty(shape);
+    kernels::ref::lrn_forward(cs.n, cs.c, cs.hw, cs.p, x.data(), y_ref.data());
+    // Gradients start from the same non-zero values, so a path that overwrites instead of accumulating fails.
+    Tensor dx_ref = random_tensor(shape, seed++);
+    Tensor dx_start = dx_ref.clone();
+    kernels::ref::lrn_backward(cs.n, cs.c, cs.hw, cs.p, x.data(), d_y.data(), dx_ref.data());
+    for (int threads : {1, 2}) {
+      INFO(cs.n << "x" << cs.c << "x" << cs.hw << " size " << cs.p.size << " beta " << cs.p.beta << ", " << threads
+                << " threads");
+      set_num_threads(threads);
+      Tensor y = Tensor::empty(shape), dx = dx_start.clone();
+      kernels::pixelblock::lrn_forward(cs.n, cs.c, cs.hw, cs.p, x.data(), y.data());
+      kernels::pixelblock::lrn_backward(cs.n, cs.c, cs.hw, cs.p, x.data(), d_y.data(), dx.data());
+      CHECK(tolerance_ratio(y.data(), y_ref.data(), static_cast<size_t>(y.numel()), atol, rtol) <= 1.0);
+      CHECK(tolerance_ratio(dx.data(), dx_ref.data(), static_cast<size_t>(dx.numel()), atol, rtol) <= 1.0);
+      // The launcher follows cpu_path(): bit-identical to the function it dispatches to.
+      for (auto path : {kernels::CpuPath::reference, kernels::CpuPath::fast}) {
+        CpuPathScope scope(path);
+        Tensor y_launch = Tensor::empty(shape), dx_launch = dx_start.clone();
+        kernels::lrn_forward(x, y_launch, cs.p);
+        kernels::lrn_backward(x, d_y, dx_launch, cs.p);
+        const bool fast = path == kernels::CpuPath::fast;
+        CHECK(max_abs_diff(y_launch.to_vector(), fast ? y.to_vector() : y_ref.to_vector()) == 0.0);
+        CHECK(max_abs_diff(dx_launch.to_vector(), fast ? dx.to_vector() : dx_ref.to_vector()) == 0.0);
+      }
+    }
+  }
+  set_num_threads(saved_threads);
 }
 
 TEST_CASE("lrn rejects bad operands", "[lrn][errors]") {

@@ -23,4 +23,10 @@ struct Unroll {
 void image_to_columns(const Unroll& u, const float* img, float* col);
 void columns_to_image(const Unroll& u, const float* col, float* img);
 
+// The same for the band of grid rows [i0, i1) only: col is then [C*kh*kw, (i1-i0)*gw] (column (i-i0)*gw + j), so
+// a convolution can unroll and multiply one cache-sized band at a time. Single-threaded: the caller runs bands in
+// parallel. columns_to_image_band scatters into (and accumulates) the image rows the band's placements cover.
+void image_to_columns_band(const Unroll& u, const float* img, float* col, int64_t i0, int64_t i1);
+void columns_to_image_band(const Unroll& u, const float* col, float* img, int64_t i0, int64_t i1);
+
 }  // namespace preimage::kernels::im2col::detail
