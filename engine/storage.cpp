@@ -1,10 +1,12 @@
 #include "engine/storage.h"
 
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <new>
 
+#include "engine/copy_stats.h"
 #include "engine/cuda_check.h"
 #include "engine/error.h"
 #include "kernels/cuda/fill.h"
@@ -61,8 +63,15 @@ void Storage::release() noexcept {
   data_ = nullptr;
 }
 
+namespace {
+std::atomic<uint64_t> g_device_to_host_copies{0};
+}
+
+uint64_t device_to_host_copies() { return g_device_to_host_copies.load(); }
+
 void copy_floats(float* dst, Device dst_device, const float* src, Device src_device, size_t count) {
   if (count == 0) return;
+  if (dst_device == Device::cpu && src_device != Device::cpu) ++g_device_to_host_copies;
   if (dst_device == Device::cpu && src_device == Device::cpu) {
     std::memcpy(dst, src, count * sizeof(float));
     return;

@@ -4,8 +4,30 @@
 
 namespace preimage::solvers {
 
+ObjectiveTerms terms_from_values(const float v[ObjectiveVars::kCount], float w_alpha, float w_tv) {
+  // The weighted terms are float products, as the terms were always formed (w * float value, then widened).
+  ObjectiveTerms terms;
+  terms.loss = v[0];
+  terms.r_alpha = w_alpha * v[1];
+  terms.r_tv = w_tv * v[2];
+  terms.total = v[3];
+  return terms;
+}
+
 Var build_objective(Tape& t, Var x, const Representation& phi, Var phi0, Var mask, const ObjectiveParams& p,
                     int tau_y, int tau_x, ObjectiveTerms* terms) {
+  ObjectiveVars vars;
+  Var total = build_objective_vars(t, x, phi, phi0, mask, p, tau_y, tau_x, &vars);
+  if (terms) {
+    const float v[ObjectiveVars::kCount] = {t.item(vars.loss), t.item(vars.r_alpha), t.item(vars.r_tv),
+                                            t.item(vars.total)};
+    *terms = terms_from_values(v, vars.w_alpha, vars.w_tv);
+  }
+  return total;
+}
+
+Var build_objective_vars(Tape& t, Var x, const Representation& phi, Var phi0, Var mask, const ObjectiveParams& p,
+                         int tau_y, int tau_x, ObjectiveVars* vars) {
   const Shape s = t.shape(x);
   Var xin = x;
   if (p.jitter > 1) {
@@ -31,12 +53,7 @@ Var build_objective(Tape& t, Var x, const Representation& phi, Var phi0, Var mas
   }
   Var total = ops::add(t, ops::add(t, ops::scale(t, r_alpha, w_alpha), ops::scale(t, r_tv, w_tv)),
                        ops::scale(t, loss, w_loss));
-  if (terms) {
-    terms->loss = t.item(loss);
-    terms->r_alpha = w_alpha * t.item(r_alpha);
-    terms->r_tv = w_tv * t.item(r_tv);
-    terms->total = t.item(total);
-  }
+  if (vars) *vars = ObjectiveVars{loss, r_alpha, r_tv, total, w_alpha, w_tv};
   return total;
 }
 

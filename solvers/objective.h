@@ -37,8 +37,22 @@ struct ObjectiveTerms {
   double loss = 0, r_alpha = 0, r_tv = 0, total = 0;
 };
 
-// Builds E(x) on the tape for the image variable x and returns the total (a scalar Var); fills the terms' values.
-// phi0 (and mask, if valid) are constants already on the tape. tau = jitter offset (top, left) in [0, T-1].
+// The scalars of E as they sit on the tape (on the tape's device), unweighted except `total`, and the weights the
+// regularisers carry in E. Reading them is the caller's choice: the solver copies them into a device log and reads
+// that back only every few iterations (solvers/preimage.h), so an iteration on the GPU never waits for the host.
+struct ObjectiveVars {
+  Var loss, r_alpha, r_tv, total;
+  float w_alpha = 1.0f, w_tv = 1.0f;
+  static constexpr int kCount = 4;  // values per iteration in a term log: loss, r_alpha, r_tv, total
+};
+// The terms from host copies of [loss, r_alpha, r_tv, total] (floats, as the tape holds them) and the weights.
+ObjectiveTerms terms_from_values(const float values[ObjectiveVars::kCount], float w_alpha, float w_tv);
+
+// Builds E(x) on the tape for the image variable x and returns the total (a scalar Var); fills `vars` (no device
+// read). phi0 (and mask, if valid) are constants already on the tape. tau = jitter offset (top, left) in [0, T-1].
+Var build_objective_vars(Tape& t, Var x, const Representation& phi, Var phi0, Var mask, const ObjectiveParams& p,
+                         int tau_y, int tau_x, ObjectiveVars* vars);
+// The same, reading the four values back into `terms` when given (one device->host copy per term).
 Var build_objective(Tape& t, Var x, const Representation& phi, Var phi0, Var mask, const ObjectiveParams& p,
                     int tau_y, int tau_x, ObjectiveTerms* terms);
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <random>
+#include <string>
 
 #include "engine/error.h"
 #include "kernels/optimisers.h"
@@ -12,34 +13,95 @@
 namespace preimage::solvers {
 namespace {
 
-Tensor initial_image(const PreimageProblem& pb, const ObjectiveParams& p, const SolverParams& s) {
+// The starting canvas on `device`: built on the host (noise from the host RNG, or a host init centred in the
+// jitter-padded canvas) and uploaded once; a device init is placed on the device.
+Tensor initial_image(const PreimageProblem& pb, const ObjectiveParams& p, const SolverParams& s, Device device) {
   Shape xs = pb.image_shape;
   xs[2] += p.jitter - 1;
   xs[3] += p.jitter - 1;
   if (pb.init) {
     PI_CHECK(pb.init->shape == pb.image_shape, "invert: initial image has shape ", pb.init->shape.str(),
              ", expected ", pb.image_shape.str());
+    check_contiguous("invert", "initial image", *pb.init);
+    const int64_t off = (p.jitter - 1) / 2;
+    if (pb.init->device != Device::cpu) {
+      PI_CHECK(pb.init->device == device, "invert: the initial image is on ", device_name(pb.init->device),
+               " but the solver runs on ", device_name(device), " (the target's device)");
+      if (p.jitter <= 1) return Tensor::copy_of(*pb.init);
+      Tensor x = Tensor::zeros(xs, device);
+      kernels::crop_backward(*pb.init, x.view(), off, off);  // x is zero, so += places the image exactly
+      return x;
+    }
     Tensor x = Tensor::zeros(xs);
     // Centre the given image in the (possibly jitter-padded) canvas; the border repeats nothing (zero = mean).
-    const int64_t c = xs[1], h = pb.image_shape[2], w = pb.image_shape[3], off = (p.jitter - 1) / 2;
+    const int64_t c = xs[1], h = pb.image_shape[2], w = pb.image_shape[3];
     for (int64_t k = 0; k < c; ++k)
       for (int64_t y = 0; y < h; ++y)
         std::copy(pb.init->data + (k * h + y) * w, pb.init->data + (k * h + y + 1) * w,
                   x.data() + (k * xs[2] + y + off) * xs[3] + off);
-    return x;
+    return device == Device::cpu ? std::move(x) : x.to(device);
   }
   const float sigma = s.init_sigma > 0 ? s.init_sigma : p.B / 10.0f;
   Tensor x = Tensor::empty(xs);
   std::mt19937_64 rng(s.seed * 0x9E3779B97F4A7C15ull + 1);
   std::normal_distribution<float> normal(0.0f, sigma);
   for (int64_t i = 0; i < x.numel(); ++i) x.data()[i] = normal(rng);
-  return x;
+  return device == Device::cpu ? std::move(x) : x.to(device);
 }
+
+// The objective's scalars of the iterations since the last read-back, kept on the solver's device ([capacity, 4]
+// floats: loss, r_alpha, r_tv, total) so that an iteration only enqueues device-to-device copies; flush() brings
+// them to the host in one copy, checks them and reports them.
+class TermLog {
+ public:
+  TermLog(Device device, int capacity)
+      : log_(Tensor::empty(Shape{capacity, ObjectiveVars::kCount}, device)), capacity_(capacity) {}
+
+  void record(const Tape& t, const ObjectiveVars& v, int iteration) {
+    if (count_ == 0) first_ = iteration;
+    w_alpha_ = v.w_alpha;
+    w_tv_ = v.w_tv;
+    float* row = log_.data() + count_ * ObjectiveVars::kCount;
+    const Var vars[ObjectiveVars::kCount] = {v.loss, v.r_alpha, v.r_tv, v.total};
+    for (int k = 0; k < ObjectiveVars::kCount; ++k)
+      copy_floats(row + k, log_.device(), t.value(vars[k]).data, t.value(vars[k]).device, 1);
+    ++count_;
+  }
+  bool full() const { return count_ == capacity_; }
+
+  // Appends the logged iterations to the trace and reports them, in order; throws at the first NaN/Inf objective.
+  void flush(std::vector<IterationStats>& trace, const std::function<void(int, const ObjectiveTerms&)>& progress) {
+    if (count_ == 0) return;
+    std::vector<float> host(static_cast<size_t>(count_ * ObjectiveVars::kCount));
+    copy_floats(host.data(), Device::cpu, log_.data(), log_.device(), host.size());
+    const int n = count_;
+    count_ = 0;
+    for (int i = 0; i < n; ++i) {
+      const int it = first_ + i;
+      const float* row = &host[static_cast<size_t>(i * ObjectiveVars::kCount)];
+      const ObjectiveTerms terms = terms_from_values(row, w_alpha_, w_tv_);
+      PI_CHECK(std::isfinite(terms.total), "invert: the objective became ", terms.total, " at iteration ", it,
+               " (loss ", terms.loss, ", R_alpha ", terms.r_alpha, ", R_TV ", terms.r_tv,
+               n > 1 ? "; found when iterations " + std::to_string(first_) + "-" + std::to_string(first_ + n - 1) +
+                           " were read back"
+                     : std::string(),
+               "); lower the learning rate or C");
+      trace.push_back({it, terms});
+      if (progress) progress(it, terms);
+    }
+  }
+
+ private:
+  Tensor log_;
+  int capacity_;
+  int count_ = 0, first_ = 0;
+  float w_alpha_ = 1.0f, w_tv_ = 1.0f;
+};
 
 // The representation's input window for the final evaluation: the centre of the jitter-padded canvas.
 Tensor centre_crop(const Tensor& x, const Shape& s, int jitter) {
   if (jitter <= 1) return x.clone();
-  Tensor out = Tensor::empty(s);
+  Tensor out = Tensor::empty(s, x.device());
   const int64_t off = (jitter - 1) / 2;
   kernels::crop_forward(x.view(), out.view(), off, off);
   return out;
@@ -60,28 +122,38 @@ PreimageResult invert(const PreimageProblem& pb, const ObjectiveParams& p, const
            pb.image_shape.str());
   PI_CHECK(s.iterations >= 1, "invert: need at least one iteration");
   PI_CHECK(p.jitter >= 1, "invert: jitter must be >= 1");
+  PI_CHECK(s.readback_every >= 0, "invert: readback_every must be >= 0 (0: automatic), got ", s.readback_every);
+  const Device device = pb.phi0->device;
+  PI_CHECK(!pb.mask || pb.mask->device == device, "invert: the mask is on ", device_name(pb.mask->device),
+           " but the target on ", device_name(device), "; put both on the solver's device");
 
-  Tensor x = initial_image(pb, p, s);
+  Tensor x = initial_image(pb, p, s, device);
   const float eta0 = s.eta0 > 0 ? s.eta0 : default_eta0(p, pb.image_shape);
-  Tensor G = Tensor::zeros(x.shape()), mu = Tensor::zeros(x.shape());
+  Tensor G = Tensor::zeros(x.shape(), device), mu = Tensor::zeros(x.shape(), device);
   std::mt19937_64 jitter_rng(s.seed ^ 0x5DEECE66Dull);
   std::uniform_int_distribution<int> shift(0, p.jitter - 1);
 
   PreimageResult result;
   result.trace.reserve(static_cast<size_t>(s.iterations));
+  const int readback_every =
+      s.readback_every > 0 ? s.readback_every : device == Device::cpu ? 1 : SolverParams::kDefaultReadbackEvery;
+  TermLog log(device, std::min(readback_every, s.iterations));
   float lr = s.lr;
-  Tape tape;
+  Tape tape(device);
   for (int it = 1; it <= s.iterations; ++it) {
     tape.clear();
     Var phi0 = tape.leaf(*pb.phi0, false);
     Var mask = pb.mask ? tape.leaf(*pb.mask, false) : Var{};
     Var xv = tape.leaf(x.view(), true);
+    // Jitter offsets come from the host RNG: no device value decides anything inside an iteration.
     const int ty = p.jitter > 1 ? shift(jitter_rng) : 0, tx = p.jitter > 1 ? shift(jitter_rng) : 0;
-    ObjectiveTerms terms;
-    Var E = build_objective(tape, xv, pb.phi, phi0, mask, p, ty, tx, &terms);
-    PI_CHECK(std::isfinite(terms.total), "invert: the objective became ", terms.total, " at iteration ", it,
-             " (loss ", terms.loss, ", R_alpha ", terms.r_alpha, ", R_TV ", terms.r_tv,
-             "); lower the learning rate or C");
+    ObjectiveVars vars;
+    Var E = build_objective_vars(tape, xv, pb.phi, phi0, mask, p, ty, tx, &vars);
+    log.record(tape, vars, it);
+    // A read-back comes before this iteration's step, so a NaN it finds never reaches the image or the optimiser
+    // state (iterations between read-backs do step on it: they cannot know).
+    const bool snap = snapshot && std::find(snapshot_at.begin(), snapshot_at.end(), it) != snapshot_at.end();
+    if (log.full() || snap || it == s.iterations) log.flush(result.trace, progress);
     tape.backward(E);
     View g = tape.grad(xv);
     if (s.kind == SolverKind::adagrad) {
@@ -89,9 +161,12 @@ PreimageResult invert(const PreimageProblem& pb, const ObjectiveParams& p, const
       if (p.form == ObjectiveForm::ijcv) kernels::project_ball(x.view(), p.B_plus);
     } else {
       if (lr <= 0) {
-        // Default rate: a first step that moves the image by about B/10 in RMS.
+        // Default rate: a first step that moves the image by about B/10 in RMS. The one read of a device value
+        // outside the read-backs, at the first iteration.
+        std::vector<float> gh(static_cast<size_t>(g.numel()));
+        copy_floats(gh.data(), Device::cpu, g.data, g.device, gh.size());
         double sq = 0;
-        for (int64_t i = 0; i < g.numel(); ++i) sq += double(g.data[i]) * g.data[i];
+        for (float v : gh) sq += double(v) * v;
         const double rms = std::sqrt(sq / std::max<int64_t>(1, g.numel()));
         lr = rms > 0 ? static_cast<float>(p.B / 10.0 / rms) : 1.0f;
       }
@@ -100,10 +175,9 @@ PreimageResult invert(const PreimageProblem& pb, const ObjectiveParams& p, const
         if (it > drop * s.iterations) eta *= 0.1f;
       kernels::momentum_step(x.view(), mu.view(), g, s.momentum, eta);
     }
-    result.trace.push_back({it, terms});
-    if (progress) progress(it, terms);
-    if (snapshot && std::find(snapshot_at.begin(), snapshot_at.end(), it) != snapshot_at.end()) {
+    if (snap) {
       Tensor view_now = centre_crop(x, pb.image_shape, p.jitter);
+      if (view_now.device() != Device::cpu) view_now = view_now.to(Device::cpu);
       snapshot(it, view_now.view());
     }
   }

@@ -25,6 +25,13 @@ struct SolverParams {
   std::vector<float> lr_drops = {0.6f, 0.85f};
   uint64_t seed = 0;
   float init_sigma = 0.0f;  // std of the random initial image; <= 0 -> B / 10 per channel
+  // The objective's terms are logged on the solver's device every iteration and read back to the host every
+  // `readback_every` iterations (and at snapshots and the last iteration): that is when progress() is called and
+  // NaN/Inf is checked, before that iteration's step. Between read-backs an iteration makes no device->host copy
+  // (docs/device.md). 0: every iteration on the CPU (reading is free there, and a NaN stops the solver before it
+  // steps on it), kDefaultReadbackEvery on CUDA.
+  int readback_every = 0;
+  static constexpr int kDefaultReadbackEvery = 10;
 };
 
 struct IterationStats {
@@ -33,11 +40,14 @@ struct IterationStats {
 };
 
 struct PreimageResult {
-  Tensor image;                       // [1, C, H, W], zero-mean domain (add the mean back to view it)
+  Tensor image;                       // [1, C, H, W] on the solver's device, zero-mean domain (add the mean back)
   ObjectiveTerms final_terms;         // evaluated at the returned image, no jitter
   std::vector<IterationStats> trace;  // one entry per iteration
 };
 
+// The solver runs on phi0's device: the image variable, the optimiser state, the tape and the term log live there,
+// and phi must compute on it (a network's parameters on that device). mask must be on the same device; init may be
+// on that device or on the host (then it is placed in the canvas on the host and uploaded once).
 struct PreimageProblem {
   Representation phi;
   const View* phi0 = nullptr;   // target features
@@ -49,8 +59,10 @@ struct PreimageProblem {
 // Algorithm 1's default eta0 for an image of shape [1, C, H, W]: 0.01 B^2 / alpha * H * W (see SolverParams::eta0).
 float default_eta0(const ObjectiveParams& objective, const Shape& image_shape);
 
-// progress(iteration, terms) is called after every iteration; snapshot(iteration, image) when given, at the
-// iterations listed in `snapshot_at`. Throws preimage::Error if the objective becomes NaN or infinite.
+// progress(iteration, terms) is called once for every iteration, in order, at the read-backs (SolverParams::
+// readback_every); snapshot(iteration, image) when given, at the iterations listed in `snapshot_at`, with a host
+// copy of the image. Throws preimage::Error naming the first iteration whose objective was NaN or infinite (found
+// at the next read-back).
 PreimageResult invert(const PreimageProblem& problem, const ObjectiveParams& objective, const SolverParams& solver,
                       const std::function<void(int, const ObjectiveTerms&)>& progress = {},
                       const std::vector<int>& snapshot_at = {},

@@ -4,6 +4,7 @@
 // range must lie in one allocation), because on the host a wrong pointer would otherwise silently work.
 #include <cuda_runtime_api.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
@@ -34,6 +35,8 @@ struct ErrorState {
   std::string message;                      // storage for cudaGetErrorString's combined text
 };
 thread_local ErrorState t_error;
+
+std::atomic<uint64_t> g_device_to_host_copies{0}, g_synchronizations{0};
 
 std::set<cudaStream_t>& streams() {
   static auto* s = new std::set<cudaStream_t>();  // never destroyed: runtime calls may come during exit
@@ -81,6 +84,8 @@ cudaError_t check_copy(void* dst, const void* src, size_t count, cudaMemcpyKind 
 }
 
 }  // namespace
+
+HostWaitCounts host_wait_counts() { return {g_device_to_host_copies.load(), g_synchronizations.load()}; }
 
 std::recursive_mutex& emulator_mutex() {
   static auto* m = new std::recursive_mutex();
@@ -271,7 +276,10 @@ cudaError_t cudaDeviceGetAttribute(int* value, cudaDeviceAttr attr, int device) 
   return cudaSuccess;
 }
 
-cudaError_t cudaDeviceSynchronize() { return cudaSuccess; }
+cudaError_t cudaDeviceSynchronize() {
+  ++preimage::emu::g_synchronizations;
+  return cudaSuccess;
+}
 cudaError_t cudaDeviceReset() { return cudaSuccess; }
 
 cudaError_t cudaMemGetInfo(size_t* free_bytes, size_t* total_bytes) {
@@ -338,6 +346,9 @@ cudaError_t cudaMemcpy(void* dst, const void* src, size_t count, cudaMemcpyKind 
   Lock lock(emulator_mutex());
   if (count == 0) return cudaSuccess;
   if (cudaError_t e = preimage::emu::check_copy(dst, src, count, kind, "cudaMemcpy")) return e;
+  const preimage::emu::DeviceArena& arena = preimage::emu::DeviceArena::instance();
+  if (kind == cudaMemcpyDeviceToHost || (kind == cudaMemcpyDefault && arena.in_range(src) && !arena.in_range(dst)))
+    ++preimage::emu::g_device_to_host_copies;
   DeviceAccess access;
   std::memmove(dst, src, count);
   return cudaSuccess;
@@ -389,6 +400,7 @@ cudaError_t cudaStreamSynchronize(cudaStream_t stream) {
   Lock lock(emulator_mutex());
   if (!preimage::emu::valid_stream(stream))
     return record_error(cudaErrorInvalidResourceHandle, "cudaStreamSynchronize: not a live stream");
+  ++preimage::emu::g_synchronizations;
   return cudaSuccess;
 }
 
@@ -424,6 +436,7 @@ cudaError_t cudaEventSynchronize(cudaEvent_t event) {
   Lock lock(emulator_mutex());
   if (!preimage::emu::events().count(event))
     return record_error(cudaErrorInvalidResourceHandle, "cudaEventSynchronize: not a live event");
+  ++preimage::emu::g_synchronizations;
   return cudaSuccess;
 }
 

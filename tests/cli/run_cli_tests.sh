@@ -164,5 +164,62 @@ else bad "caricature"; cat "$work/stderr"; fi
 expect_fail "caricature: missing network file" "no such network file" \
   "$bin" caricature "$photo" --model "$work/none.safetensors" --layer relu2 --out "$work/car2"
 
+# --- --device cuda (docs/device.md) ---
+# `--help` names the build's CUDA backend (nvcc or emulated). In the nvcc build without a GPU every computing
+# command refuses --device cuda at once, with the message, a non-zero exit and no output; with a GPU, or in the
+# emulated build (whose emulated device counts as one), tiny runs on cuda write their outputs and record the device.
+backend=$("$bin" invert --help | grep -o 'CUDA backend: [a-z]*' | head -n 1 | cut -d' ' -f3)
+[ "$backend" = nvcc ] || [ "$backend" = emulated ] && ok "--help names the CUDA backend ($backend)" \
+  || bad "--help names the CUDA backend: got '$backend'"
+has_gpu=no
+if [ "$backend" = emulated ] || { command -v nvidia-smi >/dev/null && nvidia-smi -L 2>/dev/null | grep -q GPU; }; then
+  has_gpu=yes
+fi
+if [ "$has_gpu" = no ]; then
+  nogpu="no CUDA device found"
+  expect_fail "features --device cuda without a GPU" "$nogpu" "$bin" features "$photo" --device cuda --out "$work/dv1"
+  expect_fail "invert --rep --device cuda without a GPU" "$nogpu" \
+    "$bin" invert "$photo" --size 32 --iters 2 --device cuda --out "$work/dv2"
+  expect_fail "invert --model --device cuda without a GPU" "$nogpu" \
+    "$bin" invert "$photo" --model "$net" --layer relu1 --device cuda --out "$work/dv3"
+  expect_fail "stats --device cuda without a GPU" "$nogpu" \
+    "$bin" stats "$photo" --model "$net" --layer conv1 --device cuda --out "$work/dv4/s.json"
+  expect_fail "actmax --device cuda without a GPU" "$nogpu" \
+    "$bin" actmax --model "$net" --layer conv1 --unit 0 --device cuda --out "$work/dv5"
+  expect_fail "caricature --device cuda without a GPU" "$nogpu" \
+    "$bin" caricature "$photo" --model "$net" --layer relu1 --device cuda --out "$work/dv6"
+  expect_fail "eval --device cuda without a GPU" "$nogpu" "$bin" eval "$photo" "$work/ev" --device cuda
+  grep -q "use --device cpu" "$work/stderr" && ok "the message says to use --device cpu" \
+    || bad "the message says to use --device cpu"
+  for d in dv1 dv2 dv3 dv4 dv5 dv6; do
+    [ -e "$work/$d" ] && bad "--device cuda without a GPU wrote $work/$d" || ok "--device cuda without a GPU: no $d"
+  done
+else
+  if "$bin" features "$photo" --rep hog --size 48 --out "$work/dvf_cpu" 2>"$work/stderr" &&
+     "$bin" features "$photo" --rep hog --size 48 --device cuda --out "$work/dvf_cuda" 2>>"$work/stderr" &&
+     cmp -s "$work/dvf_cpu/astronaut.png" "$work/dvf_cuda/astronaut.png"; then
+    ok "features --device cuda: the HOG glyph is the CPU's, byte for byte"
+  else bad "features --device cuda"; cat "$work/stderr"; fi
+  if "$bin" invert "$photo" --size 32 --iters 6 --snapshots 3 --device cuda --out "$work/dvi" 2>"$work/stderr" &&
+     [ -s "$work/dvi/astronaut.png" ] && [ -s "$work/dvi/snapshots/astronaut_it3.png" ] &&
+     grep -q '"name": "cuda"' "$work/dvi/config.json" && grep -q "\"backend\": \"$backend\"" "$work/dvi/config.json" &&
+     grep -q feature_error "$work/dvi/metrics.json"; then
+    ok "invert --rep hog --device cuda: reconstruction, snapshot, device in config.json"
+  else bad "invert --device cuda"; cat "$work/stderr"; fi
+  if [ "$backend" = emulated ]; then
+    # The emulated kernels round exactly as the CPU reference on this path (no FMA contraction by g++).
+    if "$bin" invert "$photo" --size 32 --iters 6 --device cpu --out "$work/dvi_cpu" 2>"$work/stderr" &&
+       cmp -s "$work/dvi/astronaut.png" "$work/dvi_cpu/astronaut.png"; then
+      ok "invert --rep hog: emulated cuda and cpu reconstructions are byte for byte the same"
+    else bad "invert --rep hog: emulated cuda differs from cpu"; cat "$work/stderr"; fi
+  fi
+  if "$bin" invert "$photo" --model "$net" --layer relu1 --size 35 --iters 2 --final-iters 1 --device cuda \
+       --out "$work/dvm" 2>"$work/stderr" && [ -s "$work/dvm/astronaut.png" ] &&
+     grep -q '"name": "cuda"' "$work/dvm/config.json"; then
+    ok "invert --model relu1 --device cuda"
+  else bad "invert --model --device cuda"; cat "$work/stderr"; fi
+fi
+expect_fail "--device must be cpu or cuda" "device" "$bin" features "$photo" --device tpu --out "$work/dv7"
+
 echo "$pass passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -74,10 +74,12 @@ int run_actmax(const ActmaxOptions& a) {
   const DeepOptions& o = a.deep;
   apply_threads(o.threads);
   check_deep_options(o);
+  const Device device = select_device(o.device);
   PI_CHECK(!(a.M < 0) && !std::isnan(a.M), "--M must be positive, got ", a.M);
-  const LoadedModel lm = load_model(o.model);
+  LoadedModel lm = load_model(o.model);
   const layers::Network& net = lm.net;
   net.layer_index(o.layer);
+  lm.net.to(device);
   const int64_t h = o.size > 0 ? o.size : net.preprocessing.input_h, w = o.size > 0 ? o.size : net.preprocessing.input_w;
   const Shape image_shape{1, 3, h, w};
   const Shape feature_shape = layer_output_shape(net, o.layer, image_shape);
@@ -132,6 +134,7 @@ int run_actmax(const ActmaxOptions& a) {
   config["solver"] = {{"kind", "adagrad"}, {"iterations", o.iterations}, {"rho", run.solver.rho},
                       {"eta0", o.eta0 > 0 ? json(o.eta0) : json("0.01 B^2/alpha * H W")}};
   config["seed"] = o.seed;
+  config["device"] = device_record(device);
   config["restarts"] = o.restarts;
   config["size"] = {h, w};
   write_json((fs::path(o.out) / "config.json").string(), config);

@@ -24,9 +24,11 @@ int run_caricature(const CaricatureOptions& c) {
   const DeepOptions& o = c.deep;
   apply_threads(o.threads);
   check_deep_options(o);
-  const LoadedModel lm = load_model(o.model);
+  const Device device = select_device(o.device);
+  LoadedModel lm = load_model(o.model);
   const layers::Network& net = lm.net;
   net.layer_index(o.layer);
+  lm.net.to(device);
   const std::vector<std::string> files = collect_images(c.input);
   const int64_t h = o.size > 0 ? o.size : net.preprocessing.input_h, w = o.size > 0 ? o.size : net.preprocessing.input_w;
   layer_output_shape(net, o.layer, Shape{1, 3, h, w});
@@ -63,6 +65,7 @@ int run_caricature(const CaricatureOptions& c) {
   config["solver"] = {{"kind", "adagrad"}, {"iterations", o.iterations}, {"rho", run.solver.rho},
                       {"eta0", o.eta0 > 0 ? json(o.eta0) : json("0.01 B^2/alpha * H W")}};
   config["seed"] = o.seed;
+  config["device"] = device_record(device);
   config["restarts"] = o.restarts;
   config["size"] = {h, w};
   config["input_processing"] = "RGB, centre square resized to the size above, minus the network's mean";

@@ -18,7 +18,7 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 struct EvalOptions {
-  std::string originals, reconstructions, rep = "hog", json_out;
+  std::string originals, reconstructions, rep = "hog", json_out, device = "cpu";
   features::RepresentationOptions rep_options;
   int size = 0, threads = 0;
 };
@@ -42,7 +42,14 @@ Stats stats(const std::vector<double>& v) {
 
 int run_eval(const EvalOptions& o) {
   apply_threads(o.threads);
+  const Device device = select_device(o.device);
   const features::Representation rep = features::make_representation(o.rep, o.rep_options);
+  PI_CHECK(device == Device::cpu || o.rep != "sift-grid", "--rep sift-grid runs on the CPU only (its keypoints come "
+           "from VLFeat's vl_sift); use --device cpu");
+  // Features on the chosen device, downloaded for the distances (the device kernels match the CPU bit for bit).
+  auto extract = [&](const Tensor& image) {
+    return device == Device::cpu ? rep.extract(image.view()) : rep.extract(image.to(device).view()).to(Device::cpu);
+  };
   const std::vector<std::string> originals = collect_images(o.originals);
   PI_CHECK(fs::is_directory(o.reconstructions), o.reconstructions, ": not a folder of reconstructions");
 
@@ -57,8 +64,8 @@ int run_eval(const EvalOptions& o) {
     PI_CHECK(x.shape() == x0.shape(), rec.string(), " is ", x.shape().str(), " but the processed original is ",
              x0.shape().str(), "; pass the --size used for the inversion");
     rep.check_image(x0.shape());
-    phi0.push_back(rep.extract(x0.view()));
-    phi.push_back(rep.extract(x.view()));
+    phi0.push_back(extract(x0));
+    phi.push_back(extract(x));
     stems.push_back(stem);
   }
   const size_t n = stems.size();
@@ -90,7 +97,8 @@ int run_eval(const EvalOptions& o) {
     std::printf("%-24s %10.2f %10.2f\n", stems[i].c_str(), 100 * ei, n_phi > 0 ? 100 * d / n_phi : NAN);
   }
   const Stats si = stats(e_ijcv);
-  json out = {{"representation", rep.params}, {"images", n}, {"per_image", per_image},
+  json out = {{"representation", rep.params}, {"device", device_record(device)}, {"images", n},
+              {"per_image", per_image},
               {"ijcv", {{"mean", si.mean}, {"std", si.std}}}};
   std::printf("%-24s %10.2f", "mean", 100 * si.mean);
   if (n_phi > 0) {
@@ -125,6 +133,7 @@ void register_eval(CLI::App& app) {
   cmd->add_option("--size", o->size, "the --size the originals were inverted at (0 = as they are)");
   cmd->add_option("--json", o->json_out, "where to write the JSON (default RECONSTRUCTIONS/eval_<rep>.json)");
   add_threads_option(cmd, &o->threads);
+  add_device_option(cmd, &o->device);
   cmd->callback([o] { set_exit_code(run_eval(*o)); });
 }
 

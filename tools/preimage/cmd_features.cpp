@@ -15,7 +15,7 @@ namespace {
 namespace fs = std::filesystem;
 
 struct FeaturesOptions {
-  std::string input, out = "out/features", rep = "hog";
+  std::string input, out = "out/features", rep = "hog", device = "cpu";
   features::RepresentationOptions rep_options;
   bool gray = false;
   int size = 0, threads = 0;
@@ -23,7 +23,10 @@ struct FeaturesOptions {
 
 int run_features(const FeaturesOptions& o) {
   apply_threads(o.threads);
+  const Device device = select_device(o.device);
   const features::Representation rep = features::make_representation(o.rep, o.rep_options);
+  PI_CHECK(device == Device::cpu || o.rep != "sift-grid", "--rep sift-grid runs on the CPU only (its keypoints come "
+           "from VLFeat's vl_sift); use --device cpu");
   const std::vector<std::string> files = collect_images(o.input);
   prepare_output_dir(o.out);
   int failures = 0;
@@ -33,12 +36,15 @@ int run_features(const FeaturesOptions& o) {
       const auto t0 = std::chrono::steady_clock::now();
       Tensor image = load_input(files[i], o.gray || rep.gray_input, o.size);
       rep.check_image(image.shape());
-      Tensor f = rep.extract(image.view());
+      // On the GPU: upload the image, extract there, download the features (the kernels match the CPU bit for bit).
+      Tensor f = device == Device::cpu ? rep.extract(image.view())
+                                       : rep.extract(image.to(device).view()).to(Device::cpu);
       const double secs = seconds_since(t0);
       nlohmann::json meta = rep.params;
       meta["source"] = files[i];
       meta["image_size"] = {image.shape()[2], image.shape()[3]};
       meta["image_channels"] = image.shape()[1];
+      meta["device"] = device_name(device);
       write_safetensors((fs::path(o.out) / (stem + ".safetensors")).string(), {{"features", f.view()}},
                         {{"representation", rep.name},
                          {"layout", "NCHW [1, D, rows, cols]; D channels in VLFeat's order (docs/features)"},
@@ -75,6 +81,7 @@ void register_features(CLI::App& app) {
   cmd->add_option("--size", o->size, "centre-crop to a square and resize to SIZE x SIZE (0 keeps the size)")
       ->check(CLI::Range(0, 4096));
   add_threads_option(cmd, &o->threads);
+  add_device_option(cmd, &o->device);
   cmd->callback([o] { set_exit_code(run_features(*o)); });
 }
 

@@ -29,7 +29,7 @@ using nlohmann::json;
 constexpr float kMeanPixel = 128.0f;
 
 struct InvertOptions {
-  std::string input, out = "out/invert", rep = "hog", solver = "adagrad", form = "ijcv";
+  std::string input, out = "out/invert", rep = "hog", solver = "adagrad", form = "ijcv", device = "cpu";
   features::RepresentationOptions rep_options;
   int iterations = 300, restarts = 1, size = 0, snapshot_every = 0, threads = 0;
   float C = 20.0f, beta = 2.0f, alpha = 6.0f, B = 80.0f, eta0 = -1.0f;
@@ -73,8 +73,17 @@ json terms_json(const solvers::ObjectiveTerms& t) {
   return {{"objective", t.total}, {"loss", t.loss}, {"r_alpha", t.r_alpha}, {"r_tv", t.r_tv}};
 }
 
+// The VLFeat-exact features of a host image, computed on `device` and brought back to the host (the CUDA HOG,
+// DSIFT and LBP kernels match the CPU reference bit for bit).
+Tensor extract_on(const features::Representation& rep, const Tensor& image, Device device) {
+  if (device == Device::cpu) return rep.extract(image.view());
+  Tensor on_device = image.to(device);
+  return rep.extract(on_device.view()).to(Device::cpu);
+}
+
 int run_invert(const InvertOptions& o) {
   apply_threads(o.threads);
+  const Device device = select_device(o.device);
   const features::Representation rep = features::make_representation(o.rep, o.rep_options);
   PI_CHECK(rep.differentiable && rep.phi, "--rep ", o.rep, " is not differentiable and cannot be inverted");
   PI_CHECK(o.solver == "adagrad" || o.solver == "momentum", "--solver must be adagrad or momentum");
@@ -111,6 +120,7 @@ int run_invert(const InvertOptions& o) {
   config["solver"] = {{"kind", o.solver}, {"iterations", sp.iterations}, {"rho", sp.rho},
                       {"eta0", sp.eta0 > 0 ? json(sp.eta0) : json("0.01 B^2/alpha * H W")}};
   config["seed"] = o.seed;
+  config["device"] = device_record(device);
   config["restarts"] = o.restarts;
   config["size"] = o.size;
   config["mean_pixel"] = kMeanPixel;
@@ -132,15 +142,18 @@ int run_invert(const InvertOptions& o) {
       Tensor x0 = shifted(image.view(), -kMeanPixel);
       solvers::ObjectiveParams obj_i = obj;
       if (obj.form == solvers::ObjectiveForm::cvpr) set_cvpr_weights(obj_i, image.shape());
-      // The target is computed by the same differentiable network the solver optimises through.
+      // The target is computed by the same differentiable network the solver optimises through, on the solver's
+      // device, where it stays (only its norm is read back, once).
       Tensor phi0;
       {
-        Tape t;
-        Var f = rep.phi(t, t.leaf(x0.view(), false));
-        phi0 = Tensor::copy_of(t.value(f));
+        Tape t(device);
+        Tensor x0d = device == Device::cpu ? Tensor() : x0.to(device);
+        Var f = t.leaf(device == Device::cpu ? x0.view() : x0d.view(), false);
+        phi0 = Tensor::copy_of(t.value(rep.phi(t, f)));
       }
-      PI_CHECK(l2_norm(phi0) > 0, file, ": the image's features are all zero (a flat image?): nothing to invert");
-      Tensor ref_features = rep.extract(image.view());
+      PI_CHECK(l2_norm(phi0.to(Device::cpu)) > 0, file,
+               ": the image's features are all zero (a flat image?): nothing to invert");
+      Tensor ref_features = extract_on(rep, image, device);
       const double ref_norm = l2_norm(ref_features);
       m["size"] = {image.shape()[2], image.shape()[3]};
       json runs = json::array();
@@ -180,8 +193,8 @@ int run_invert(const InvertOptions& o) {
               write_png((fs::path(o.out) / "snapshots" / (name + "_it" + std::to_string(it) + ".png")).string(),
                         shown.view());
             });
-        Tensor recon = shifted(res.image.view(), kMeanPixel);
-        Tensor rec_features = rep.extract(recon.view());
+        Tensor recon = shifted(res.image.to(Device::cpu).view(), kMeanPixel);
+        Tensor rec_features = extract_on(rep, recon, device);
         const double err = l2_distance(rec_features, ref_features) / ref_norm;
         const double secs = seconds_since(tr);
         write_png((fs::path(o.out) / (name + ".png")).string(), recon.view());
@@ -255,12 +268,15 @@ int run_invert_model(const InvertOptions& o) {
   d.B = o.B;
   d.eta0 = o.eta0;
   d.seed = o.seed;
+  d.device = o.device;
   check_deep_options(d);
+  const Device device = select_device(o.device);
   const auto [group, groups] = parse_channel_group(o.channel_group);
-  const LoadedModel lm = load_model(o.model);
+  LoadedModel lm = load_model(o.model);
   const layers::Network& net = lm.net;
   net.layer_index(o.layer);  // an unknown layer lists the valid names
   const std::vector<std::string> files = collect_images(o.input);
+  lm.net.to(device);
 
   // The masks depend only on the layer's output shape at the run's image size: check them before writing anything.
   const int64_t h = o.size > 0 ? o.size : net.preprocessing.input_h, w = o.size > 0 ? o.size : net.preprocessing.input_w;
@@ -307,6 +323,7 @@ int run_invert_model(const InvertOptions& o) {
   config["mask"] = {{"window", o.mask_window}, {"channel_group", o.channel_group.empty() ? json(nullptr)
                                                                                        : json(o.channel_group)}};
   config["seed"] = o.seed;
+  config["device"] = device_record(device);
   config["restarts"] = o.restarts;
   config["size"] = {h, w};
   config["input_processing"] = "RGB, centre square resized to the size above, minus the network's mean";
@@ -387,6 +404,7 @@ void register_invert(CLI::App& app) {
   cmd->add_option("--snapshots", o->snapshot_every, "write a snapshot every N iterations to snapshots/")
       ->check(CLI::Range(0, 100000));
   add_threads_option(cmd, &o->threads);
+  add_device_option(cmd, &o->device);
   cmd->callback([o, rep_opt, C_opt] {
     o->rep_given = rep_opt->count() > 0;
     o->C_given = C_opt->count() > 0;

@@ -17,15 +17,17 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 struct StatsOptions {
-  std::string model, layer, input, out = "stats.json";
+  std::string model, layer, input, out = "stats.json", device = "cpu";
   int size = 0, threads = 0;
 };
 
 int run_stats(const StatsOptions& o) {
   apply_threads(o.threads);
-  const LoadedModel lm = load_model(o.model);
+  const Device device = select_device(o.device);
+  LoadedModel lm = load_model(o.model);
   const layers::Network& net = lm.net;
   net.layer_index(o.layer);
+  lm.net.to(device);
   const std::vector<std::string> files = collect_images(o.input);
   const fs::path out_dir = fs::path(o.out).parent_path();
   if (!out_dir.empty()) prepare_output_dir(out_dir.string());
@@ -41,7 +43,7 @@ int run_stats(const StatsOptions& o) {
     Tensor image = load_network_input(net, files[i], o.size);
     layer_output_shape(net, o.layer, image.shape());
     Tensor x = net.preprocess(image.view());
-    const Tensor f = layer_features(net, o.layer, x.view());  // [1, C, h, w]
+    const Tensor f = layer_features(net, o.layer, x.view());  // [1, C, h, w], host (computed on the device)
     feature_shape = f.shape();
     const int64_t hw = f.shape()[2] * f.shape()[3];
     for (int64_t k = 0; k < channels; ++k) {
@@ -61,6 +63,7 @@ int run_stats(const StatsOptions& o) {
   j["model"] = lm.record;
   j["random_weights"] = lm.random_weights;
   j["layer"] = layer_record(net, o.layer);
+  j["device"] = device_record(device);
   j["input"] = o.input;
   j["files"] = files;
   j["image_size"] = o.size > 0 ? json({o.size, o.size}) : json({net.preprocessing.input_h, net.preprocessing.input_w});
@@ -90,6 +93,7 @@ void register_stats(CLI::App& app) {
   cmd->add_option("--size", o->size, "centre-crop to a square and resize to SIZE x SIZE (0: the network's input size)")
       ->capture_default_str()->check(CLI::Range(0, 4096));
   add_threads_option(cmd, &o->threads);
+  add_device_option(cmd, &o->device);
   cmd->callback([o] { set_exit_code(run_stats(*o)); });
 }
 

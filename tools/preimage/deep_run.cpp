@@ -78,6 +78,7 @@ void add_deep_options(CLI::App* cmd, DeepOptions* o, int default_iterations) {
   cmd->add_option("--snapshots", o->snapshot_every, "write a snapshot every N iterations to snapshots/")
       ->check(CLI::Range(0, 100000));
   add_threads_option(cmd, &o->threads);
+  add_device_option(cmd, &o->device);
 }
 
 void check_deep_options(const DeepOptions& o) {
@@ -105,9 +106,22 @@ Shape layer_output_shape(const layers::Network& net, const std::string& layer, c
 }
 
 Tensor layer_features(const layers::Network& net, const std::string& layer, const View& x) {
-  Tape t;
-  Var f = net.forward(t, t.leaf(x, false), layer);
-  return Tensor::copy_of(t.value(f));
+  const Device device = net.device();
+  Tensor uploaded;
+  View xv = x;
+  if (x.device != device) {
+    check_contiguous("layer_features", "image", x);
+    uploaded = Tensor::empty(x.shape, device);
+    copy_floats(uploaded.data(), device, x.data, x.device, static_cast<size_t>(x.numel()));
+    xv = uploaded.view();
+  }
+  Tape t(device);
+  Var f = net.forward(t, t.leaf(xv, false), layer);
+  const View fv = t.value(f);
+  if (device == Device::cpu) return Tensor::copy_of(fv);
+  Tensor host = Tensor::empty(fv.shape, Device::cpu);
+  copy_floats(host.data(), Device::cpu, fv.data, fv.device, static_cast<size_t>(fv.numel()));
+  return host;
 }
 
 json layer_record(const layers::Network& net, const std::string& layer) {
@@ -183,6 +197,13 @@ double score_of(const DeepJob& job, DeepKind kind, const Tensor& phi, json& run)
 
 int run_deep(const LoadedModel& model, const DeepOptions& o, const DeepRun& run, const json& config) {
   const layers::Network& net = model.net;
+  const Device device = parse_device(o.device);
+  PI_CHECK(net.device() == device, "run_deep: the network is on ", device_name(net.device()), " but --device is ",
+           o.device, "; move it with Network::to first");
+  // Host job tensors -> the solver's device, once per job (the CPU path uses them in place).
+  auto on_device = [device](const Tensor& t) {
+    return device == Device::cpu || !t.defined() ? Tensor() : t.to(device);
+  };
   json metrics = json::array();
   std::vector<GalleryRow> rows;
   int failures = 0;
@@ -210,9 +231,10 @@ int run_deep(const LoadedModel& model, const DeepOptions& o, const DeepRun& run,
       row.stem = stem;
       row.original = job.shown.clone();
       const solvers::Representation phi = solvers::layer_representation(net, o.layer);
-      const View phi0v = job.phi0.view();
-      const View maskv = job.mask.defined() ? job.mask.view() : View{};
-      const View initv = job.init.defined() ? job.init.view() : View{};
+      const Tensor phi0_d = on_device(job.phi0), mask_d = on_device(job.mask), init_d = on_device(job.init);
+      const View phi0v = phi0_d.defined() ? phi0_d.view() : job.phi0.view();
+      const View maskv = mask_d.defined() ? mask_d.view() : job.mask.defined() ? job.mask.view() : View{};
+      const View initv = init_d.defined() ? init_d.view() : job.init.defined() ? job.init.view() : View{};
       for (int r = 0; r < o.restarts; ++r) {
         solvers::SolverParams sp = run.solver;
         sp.seed = o.seed + static_cast<uint64_t>(r);
@@ -240,11 +262,13 @@ int run_deep(const LoadedModel& model, const DeepOptions& o, const DeepRun& run,
                         shown.view());
             });
         const Tensor phi_star = layer_features(net, o.layer, res.image.view());
+        const Tensor image_host = device == Device::cpu ? Tensor() : res.image.to(Device::cpu);
+        const View image_view = image_host.defined() ? image_host.view() : res.image.view();
         json rj = {{"restart", r}, {"seed", sp.seed}, {"png", out_name + ".png"}};
         const double score = score_of(job, run.kind, phi_star, rj);
         rj["final"] = terms_json(res.final_terms);
         rj["seconds"] = seconds_since(tr);
-        Tensor recon = net.deprocess(res.image.view());
+        Tensor recon = net.deprocess(image_view);
         write_png((fs::path(o.out) / (out_name + ".png")).string(), recon.view());
         runs.push_back(rj);
         char line[200];

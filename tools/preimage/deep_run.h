@@ -38,9 +38,10 @@ struct DeepOptions {
   int jitter = 0;            // 0: max(round(stride / 4), 1)
   float alpha = 6.0f, beta = 2.0f, B = 80.0f, eta0 = -1.0f;
   uint64_t seed = 0;
+  std::string device = "cpu";  // --device; the network must already be there when run_deep starts
 };
 // Adds --model --layer --out --size --iters --C --jitter --alpha --beta --B --eta0 --seed --restarts --snapshots
-// --threads (actmax and caricature; invert adds its own).
+// --threads --device (actmax and caricature; invert adds its own).
 void add_deep_options(CLI::App* cmd, DeepOptions* o, int default_iterations);
 // Checks the numeric options (positive, finite) and throws naming the option.
 void check_deep_options(const DeepOptions& o);
@@ -49,7 +50,8 @@ void check_deep_options(const DeepOptions& o);
 Tensor load_network_input(const layers::Network& net, const std::string& path, int size);
 // The layer's output shape for `image_shape`, with a clear error when the image is too small for the layer.
 Shape layer_output_shape(const layers::Network& net, const std::string& layer, const Shape& image_shape);
-// Phi(x) of layer `layer` for a zero-mean image x [1, 3, H, W] (no gradient), as a host tensor.
+// Phi(x) of layer `layer` for a zero-mean image x [1, 3, H, W] (no gradient), computed on the network's device (x is
+// uploaded there when it is elsewhere), as a host tensor.
 Tensor layer_features(const layers::Network& net, const std::string& layer, const View& x);
 // Layer facts for config.json: index, kind, receptive field, channels.
 nlohmann::json layer_record(const layers::Network& net, const std::string& layer);
@@ -82,7 +84,8 @@ struct DeepRun {
   solvers::FinalStage final_stage;           // iterations 0: none
 };
 
-// Runs every job with o.restarts restarts; writes <stem>.png / <stem>_r<k>.png, snapshots/, <stem>_sheet.png,
+// Runs every job with o.restarts restarts on the network's device (phi0, mask and init are uploaded once per job;
+// the reconstructions come back once per restart); writes <stem>.png / <stem>_r<k>.png, snapshots/, <stem>_sheet.png,
 // metrics.json (after each job) and index.html under o.out. Returns the number of failed jobs.
 int run_deep(const LoadedModel& model, const DeepOptions& o, const DeepRun& run, const nlohmann::json& config);
 

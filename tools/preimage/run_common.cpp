@@ -7,7 +7,10 @@
 #include <filesystem>
 #include <fstream>
 
+#include <cuda_runtime_api.h>
+
 #include "engine/atomic_file.h"
+#include "engine/cuda_check.h"
 #include "engine/error.h"
 #include "engine/image_io.h"
 #include "engine/image_ops.h"
@@ -91,6 +94,46 @@ void add_threads_option(CLI::App* cmd, int* threads) {
 
 void apply_threads(int threads) {
   if (threads > 0) set_num_threads(threads);
+}
+
+const char* cuda_backend() {
+#ifdef PREIMAGE_CUDA_EMULATION
+  return "emulated";
+#else
+  return "nvcc";
+#endif
+}
+
+void add_device_option(CLI::App* cmd, std::string* device) {
+  cmd->add_option("--device", *device,
+                  std::string("where to compute: cpu or cuda (images are read and written on the host; this "
+                              "build's CUDA backend: ") +
+                      cuda_backend() + ")")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"cpu", "cuda"}));
+}
+
+Device select_device(const std::string& name) {
+  const Device d = parse_device(name);
+  if (d == Device::cuda)
+    PI_CHECK(cuda::device_count() > 0, "--device cuda: no CUDA device found (no GPU, or no usable driver); use "
+             "--device cpu");
+  return d;
+}
+
+nlohmann::json device_record(Device device) {
+  nlohmann::json j = {{"name", device_name(device)}};
+  if (device == Device::cuda) {
+    j["backend"] = cuda_backend();
+    cudaDeviceProp prop;
+    if (cudaGetDeviceProperties(&prop, 0) == cudaSuccess) {
+      j["gpu"] = prop.name;
+      j["sms"] = prop.multiProcessorCount;
+    } else {
+      (void)cudaGetLastError();
+    }
+  }
+  return j;
 }
 
 }  // namespace preimage::tools

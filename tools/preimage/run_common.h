@@ -45,4 +45,15 @@ double seconds_since(std::chrono::steady_clock::time_point start);
 void add_threads_option(CLI::App* cmd, int* threads);
 void apply_threads(int threads);
 
+// --device cpu|cuda (default cpu) for the commands that compute (docs/device.md). The help text names this build's
+// CUDA backend ("nvcc" or "emulated"), so scripts can tell the builds apart.
+void add_device_option(CLI::App* cmd, std::string* device);
+// "nvcc" (real GPU) or "emulated" (PREIMAGE_CUDA_EMULATION: kernels run on the host's SIMT emulator).
+const char* cuda_backend();
+// Parses --device; for cuda, checks that a CUDA device is present (the emulated device counts in the emulated
+// build) and throws "no CUDA device found; use --device cpu" otherwise. Commands call it before writing anything.
+Device select_device(const std::string& name);
+// For config.json: {"name": "cpu"} or {"name": "cuda", "backend": ..., "gpu": <device name>, "sms": <SM count>}.
+nlohmann::json device_record(Device device);
+
 }  // namespace preimage::tools
