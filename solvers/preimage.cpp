@@ -6,6 +6,7 @@
 #include <string>
 
 #include "engine/error.h"
+#include "kernels/elementwise.h"
 #include "kernels/optimisers.h"
 #include "kernels/regularisers.h"
 #include "kernels/shape_ops.h"
@@ -107,6 +108,14 @@ Tensor centre_crop(const Tensor& x, const Shape& s, int jitter) {
   return out;
 }
 
+// The factor scaling Algorithm 1's update at iteration it (1-based): 1 up to anneal_from * T, then falling linearly,
+// (T + 1 - it) / (T + 1 - start), to 1 / (T + 1 - start) at it = T.
+float anneal_factor(const SolverParams& s, int it) {
+  const float start = s.anneal_from * static_cast<float>(s.iterations);
+  if (s.anneal_from >= 1.0f || static_cast<float>(it) <= start) return 1.0f;
+  return std::max(0.0f, static_cast<float>(s.iterations + 1 - it) / (static_cast<float>(s.iterations + 1) - start));
+}
+
 }  // namespace
 
 float default_eta0(const ObjectiveParams& p, const Shape& image_shape) {
@@ -158,6 +167,10 @@ PreimageResult invert(const PreimageProblem& pb, const ObjectiveParams& p, const
     View g = tape.grad(xv);
     if (s.kind == SolverKind::adagrad) {
       kernels::adagrad_rho_step(x.view(), G.view(), mu.view(), g, s.rho, eta0);
+      // Annealing: the step has just added mu to x; keep the fraction `step` of it (mu itself is not rescaled, so the
+      // momentum is the paper's). An on-device axpy: no host read.
+      const float step = anneal_factor(s, it);
+      if (step < 1.0f) kernels::axpy_into(x.view(), step - 1.0f, mu.view());
       if (p.form == ObjectiveForm::ijcv) kernels::project_ball(x.view(), p.B_plus);
     } else {
       if (lr <= 0) {

@@ -23,6 +23,10 @@ struct SolverParams {
   float momentum = 0.9f;
   float lr = -1.0f;  // <= 0: chosen so that the first step moves the image by about B/10 (RMS)
   std::vector<float> lr_drops = {0.6f, 0.85f};
+  // Step annealing of Algorithm 1: from iteration anneal_from * T on, the update x += mu is scaled by a factor that
+  // falls linearly to 0 at T (1 = never: the paper's algorithm). With the default eta0 the AdaGrad step is about
+  // one grey level whatever the gradient, so without it the iterate keeps circling the optimum (docs/preimage.md).
+  float anneal_from = 1.0f;
   uint64_t seed = 0;
   float init_sigma = 0.0f;  // std of the random initial image; <= 0 -> B / 10 per channel
   // The objective's terms are logged on the solver's device every iteration and read back to the host every

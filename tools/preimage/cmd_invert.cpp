@@ -13,6 +13,7 @@
 #include "features/representation.h"
 #include "solvers/cnn_preimage.h"
 #include "solvers/preimage.h"
+#include "solvers/straight_through.h"
 #include "tools/preimage/commands.h"
 #include "tools/preimage/deep_run.h"
 #include "tools/preimage/gallery.h"
@@ -33,6 +34,8 @@ struct InvertOptions {
   features::RepresentationOptions rep_options;
   int iterations = 300, restarts = 1, size = 0, snapshot_every = 0, threads = 0;
   float C = 20.0f, beta = 2.0f, alpha = 6.0f, B = 80.0f, eta0 = -1.0f;
+  float anneal_from = -1.0f;             // < 0: 0 for --rep (annealed from the start), 1 for --model (the paper's)
+  std::string hog_gradient = "bilinear";  // --rep hog: derivative of hard HOG taken through HOGb (straight-through)
   uint64_t seed = 0;
   // CNN inversion (--model)
   std::string model, layer, channel_group;
@@ -86,6 +89,13 @@ int run_invert(const InvertOptions& o) {
   const Device device = select_device(o.device);
   const features::Representation rep = features::make_representation(o.rep, o.rep_options);
   PI_CHECK(rep.differentiable && rep.phi, "--rep ", o.rep, " is not differentiable and cannot be inverted");
+  PI_CHECK(o.hog_gradient == "hard" || o.hog_gradient == "bilinear", "--hog-gradient must be hard or bilinear, got ",
+           o.hog_gradient);
+  // Hard HOG's own derivative cannot move an edge into another orientation bin; HOGb's can (docs/preimage.md).
+  const bool use_straight_through = o.rep == "hog" && o.hog_gradient == "bilinear";
+  const solvers::Representation phi =
+      use_straight_through ? solvers::straight_through(rep.phi, features::make_representation("hogb", o.rep_options).phi)
+                       : rep.phi;
   PI_CHECK(o.solver == "adagrad" || o.solver == "momentum", "--solver must be adagrad or momentum");
   PI_CHECK(o.form == "ijcv" || o.form == "cvpr", "--form must be ijcv or cvpr");
   for (auto [name, v] : {std::pair{"--C", o.C}, {"--beta", o.beta}, {"--alpha", o.alpha}, {"--B", o.B}})
@@ -107,6 +117,7 @@ int run_invert(const InvertOptions& o) {
   sp.kind = o.solver == "adagrad" ? solvers::SolverKind::adagrad : solvers::SolverKind::momentum;
   sp.iterations = o.iterations;
   sp.eta0 = o.eta0;
+  sp.anneal_from = o.anneal_from >= 0 ? o.anneal_from : 0.0f;
 
   json config = run_record("invert");
   config["input"] = o.input;
@@ -118,7 +129,10 @@ int run_invert(const InvertOptions& o) {
     config["objective"]["cvpr_weights"] =
         "C = 1, lambda_alpha = 2.16e8 / sigma^alpha, lambda_V = 5 / sigma^beta, sigma = B sqrt(H W D / 3)";
   config["solver"] = {{"kind", o.solver}, {"iterations", sp.iterations}, {"rho", sp.rho},
-                      {"eta0", sp.eta0 > 0 ? json(sp.eta0) : json("0.01 B^2/alpha * H W")}};
+                      {"eta0", sp.eta0 > 0 ? json(sp.eta0) : json("0.01 B^2/alpha * H W")},
+                      {"anneal_from", sp.anneal_from}};
+  config["gradient"] = use_straight_through ? "straight-through: hard HOG's value, HOGb's derivative"
+                                        : "the representation's own derivative";
   config["seed"] = o.seed;
   config["device"] = device_record(device);
   config["restarts"] = o.restarts;
@@ -168,7 +182,7 @@ int run_invert(const InvertOptions& o) {
         solvers::SolverParams spr = sp;
         spr.seed = o.seed + static_cast<uint64_t>(r);
         solvers::PreimageProblem pb;
-        pb.phi = rep.phi;
+        pb.phi = phi;
         View phi0v = phi0.view();
         pb.phi0 = &phi0v;
         pb.image_shape = image.shape();
@@ -300,6 +314,7 @@ int run_invert_model(const InvertOptions& o) {
   run.kind = DeepKind::inversion;
   run.solver.iterations = o.iterations;
   run.solver.eta0 = o.eta0;
+  run.solver.anneal_from = o.anneal_from >= 0 ? o.anneal_from : 1.0f;
   run.final_stage.iterations = o.final_iterations;
   run.names = files;
   run.title = "preimage invert --model " + net.name + " --layer " + o.layer +
@@ -318,6 +333,7 @@ int run_invert_model(const InvertOptions& o) {
       o.jitter > 0 ? "--jitter" : "max(round(stride / 4), 1), stride of the layer's receptive field";
   config["solver"] = {{"kind", "adagrad"}, {"iterations", o.iterations}, {"rho", run.solver.rho},
                       {"eta0", o.eta0 > 0 ? json(o.eta0) : json("0.01 B^2/alpha * H W")},
+                      {"anneal_from", run.solver.anneal_from},
                       {"final_stage", {{"iterations", run.final_stage.iterations},
                                        {"rate_factor", run.final_stage.rate_factor}, {"jitter", 1}}}};
   config["mask"] = {{"window", o.mask_window}, {"channel_group", o.channel_group.empty() ? json(nullptr)
@@ -392,6 +408,13 @@ void register_invert(CLI::App& app) {
   cmd->add_option("--alpha", o->alpha, "N_alpha exponent")->capture_default_str();
   cmd->add_option("--B", o->B, "typical pixel norm B (B+ = 2B, V = B/6.5)")->capture_default_str();
   cmd->add_option("--eta0", o->eta0, "Algorithm 1 learning rate (default 0.01 B^2/alpha x H W)");
+  cmd->add_option("--anneal-from", o->anneal_from,
+                  "scale Algorithm 1's step down linearly to 0 from iteration F*T on (default: 0 for --rep, 1 = never "
+                  "for --model, the paper's)")
+      ->check(CLI::Range(0.0, 1.0));
+  cmd->add_option("--hog-gradient", o->hog_gradient,
+                  "--rep hog: bilinear (hard HOG's value, HOGb's derivative: straight-through) or hard")
+      ->capture_default_str();
   cmd->add_option("--seed", o->seed, "random seed of the initial image (restart k uses seed + k)")
       ->capture_default_str();
   cmd->add_option("--restarts", o->restarts, "reconstructions per image from different seeds")

@@ -1,0 +1,41 @@
+#!/usr/bin/python3
+"""Tables of docs/results/shallow.md from a tools/results/shallow_inversion.sh output folder.
+
+Two IJCV errors per representation: 'float' is metrics.json's feature_error (VLFeat-exact features of the optimiser's
+floating-point image, as the authors' code measured it) and 'png' is `preimage eval` on the written 8-bit PNGs.
+Usage: tools/results/shallow_table.py OUT
+"""
+import json
+import statistics
+import sys
+
+out = sys.argv[1]
+reps = ["hog", "hogb", "dsift"]
+paper_ijcv = {"hog": 36.6, "hogb": 11.5, "dsift": 9.4}
+paper_cvpr = {"hog": 28.1, "hogb": 10.67, "dsift": 10.89}
+floats, pngs, evals, secs = {}, {}, {}, {}
+for r in reps:
+    m = json.load(open(f"{out}/{r}/metrics.json"))["images"]
+    floats[r] = {i["stem"]: 100 * i["feature_error"] for i in m}
+    secs[r] = statistics.mean(i["runs"][0]["seconds"] for i in m)
+    evals[r] = json.load(open(f"{out}/eval_{r}.json"))
+    pngs[r] = {p["image"]: 100 * p["ijcv_error"] for p in evals[r]["per_image"]}
+
+
+def ms(values):
+    v = list(values)
+    return f"{statistics.mean(v):.1f} ± {statistics.pstdev(v):.1f}"
+
+
+print("| representation | IJCV error, float image | IJCV error, 8-bit PNG | IJCV Table 4 | CVPR error, 8-bit PNG "
+      "| CVPR Table 1 | s / image |")
+print("|---|---|---|---|---|---|---|")
+for r in reps:
+    c = evals[r]["cvpr"]
+    print(f"| {r.upper().replace('HOGB', 'HOGb')} | {ms(floats[r].values())} | {ms(pngs[r].values())} | "
+          f"{paper_ijcv[r]} | {100 * c['mean']:.1f} ± {100 * c['std']:.1f} | {paper_cvpr[r]} | {secs[r]:.1f} |")
+print()
+print("| photo | " + " | ".join(f"{r.upper().replace('HOGB', 'HOGb')} float / PNG" for r in reps) + " |")
+print("|---|" + "---|" * len(reps))
+for s in sorted(floats["hog"]):
+    print(f"| {s} | " + " | ".join(f"{floats[r][s]:.1f} / {pngs[r][s]:.1f}" for r in reps) + " |")
