@@ -3,7 +3,7 @@
 # (nvcc, cuDNN, cuBLAS) is expected under /usr/local/cuda. Run as root (or with sudo available).
 set -euo pipefail
 packages=(
-  cmake g++ make pkg-config
+  cmake g++ make pkg-config valgrind
   catch2 libeigen3-dev libstb-dev libcli11-dev nlohmann-json3-dev
   libvlfeat-dev libmatio-dev
   python3-numpy python3-torch python3-torchvision python3-onnx python3-scipy python3-skimage

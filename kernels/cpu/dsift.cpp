@@ -40,6 +40,12 @@ float vl_orientation_bin(float angle) {
   return static_cast<float>(angle * (DsiftGeometry::kOrientations / (2 * kPi)));
 }
 
+// floor of a fractional orientation bin in [0, 8]; a NaN bin (a NaN pixel) gives 0, so the NaN propagates through
+// r = nt - b into the descriptor instead of becoming a wild index.
+template <typename T> int64_t bin_floor(T nt) {
+  return nt >= T(0) && nt <= T(8) ? static_cast<int64_t>(std::floor(nt)) : 0;
+}
+
 template <typename T> T exact_orientation_bin(T gy, T gx) {
   T a = std::atan2(gy, gx);
   if (a < T(0)) a += T(2 * kPi);
@@ -110,7 +116,7 @@ void dsift_orient_forward(const T* image, T* binned, int64_t H, int64_t W, Dsift
         nt = exact_orientation_bin(gy, gx);
         mod = std::sqrt(gx * gx + gy * gy);
       }
-      const int64_t b = static_cast<int64_t>(std::floor(nt));
+      const int64_t b = bin_floor(nt);
       const T r = nt - T(b);
       binned[(b % 8) * plane + y * W + x] = (T(1) - r) * mod;
       binned[((b + 1) % 8) * plane + y * W + x] = r * mod;
@@ -130,7 +136,7 @@ void dsift_orient_backward(const T* image, const T* d_binned, T* d_image, int64_
       const T m = std::sqrt(gx * gx + gy * gy);
       if (m == T(0)) continue;
       const T nt = exact_orientation_bin(gy, gx);
-      const int64_t b = static_cast<int64_t>(std::floor(nt));
+      const int64_t b = bin_floor(nt);
       const T r = nt - T(b);
       const T d0 = d_binned[(b % 8) * plane + y * W + x];
       const T d1 = d_binned[((b + 1) % 8) * plane + y * W + x];

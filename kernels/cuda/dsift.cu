@@ -31,6 +31,11 @@ struct DsiftTaps {
 };
 
 __device__ __forceinline__ int64_t clamp_index(int64_t i, int64_t n) { return i < 0 ? 0 : (i >= n ? n - 1 : i); }
+// floor of a fractional orientation bin in [0, 8]; 0 for a NaN bin (as the reference: the NaN reaches the values, not
+// the indices).
+__device__ __forceinline__ int64_t bin_floor(float nt) {
+  return nt >= 0.0f && nt <= 8.0f ? static_cast<int64_t>(floorf(nt)) : 0;
+}
 __device__ __forceinline__ int64_t floor_div(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
 
 // Central differences inside, one-sided on the border (the reference's grad_x / grad_y). image: [H, W].
@@ -102,7 +107,7 @@ __global__ void orient_forward_kernel(int64_t H, int64_t W, bool vlfeat, const f
       nt = exact_orientation_bin(gy, gx);
       mod = __fsqrt_rn(m2);
     }
-    const int64_t b = static_cast<int64_t>(floorf(nt));
+    const int64_t b = bin_floor(nt);
     const float r = __fsub_rn(nt, static_cast<float>(b));
     const int64_t b0 = b % kOri, b1 = (b + 1) % kOri;
     const float v0 = __fmul_rn(__fsub_rn(1.0f, r), mod), v1 = __fmul_rn(r, mod);
@@ -122,7 +127,7 @@ __global__ void orient_backward_grad_kernel(int64_t H, int64_t W, const float* i
     float d_gx = 0, d_gy = 0;
     if (m != 0.0f) {
       const float nt = exact_orientation_bin(gy, gx);
-      const int64_t b = static_cast<int64_t>(floorf(nt));
+      const int64_t b = bin_floor(nt);
       const float r = __fsub_rn(nt, static_cast<float>(b)), one_r = __fsub_rn(1.0f, r);
       const float d0 = d_binned[(b % kOri) * plane + i], d1 = d_binned[((b + 1) % kOri) * plane + i];
       const float rgx = __fdiv_rn(__fmul_rn(r, gx), m), rgy = __fdiv_rn(__fmul_rn(r, gy), m);
