@@ -47,6 +47,15 @@ void normalised_l2_forward(const View& phi, const View& phi0, const View& mask, 
   y.data[0] = ref::normalised_l2_forward(phi.data, phi0.data, mask.data, n, phi.numel() / n);
 }
 
+void check_normalised_l2_target(const View& phi0, const View& mask) {
+  check_mask("normalised_l2", phi0, mask);
+  const int64_t n = batch_of(phi0);
+  if (phi0.device == Device::cpu) return ref::check_normalised_l2_target(phi0.data, mask.data, n, phi0.numel() / n);
+  const Tensor p = Tensor::copy_of(phi0).to(Device::cpu);
+  const Tensor m = mask.data ? Tensor::copy_of(mask).to(Device::cpu) : Tensor();
+  ref::check_normalised_l2_target(p.data(), mask.data ? m.data() : nullptr, n, phi0.numel() / n);
+}
+
 void normalised_l2_backward(const View& phi, const View& phi0, const View& mask, const View& d_y,
                             const View& d_phi) {
   check_pair("normalised_l2 backward", phi, phi0);

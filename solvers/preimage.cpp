@@ -7,6 +7,7 @@
 
 #include "engine/error.h"
 #include "kernels/elementwise.h"
+#include "kernels/losses.h"
 #include "kernels/optimisers.h"
 #include "kernels/regularisers.h"
 #include "kernels/shape_ops.h"
@@ -135,6 +136,8 @@ PreimageResult invert(const PreimageProblem& pb, const ObjectiveParams& p, const
   const Device device = pb.phi0->device;
   PI_CHECK(!pb.mask || pb.mask->device == device, "invert: the mask is on ", device_name(pb.mask->device),
            " but the target on ", device_name(device), "; put both on the solver's device");
+  // The normalised loss is undefined for a zero target; the CUDA launchers leave this check to us (once, here).
+  if (p.loss == LossKind::l2) kernels::check_normalised_l2_target(*pb.phi0, pb.mask ? *pb.mask : View{});
 
   Tensor x = initial_image(pb, p, s, device);
   const float eta0 = s.eta0 > 0 ? s.eta0 : default_eta0(p, pb.image_shape);

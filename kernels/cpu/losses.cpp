@@ -22,6 +22,10 @@ template <typename T> double masked_energy(const T* phi0, const T* mask, int64_t
 }
 }  // namespace
 
+void check_normalised_l2_target(const float* phi0, const float* mask, int64_t n, int64_t d) {
+  for (int64_t b = 0; b < n; ++b) masked_energy(phi0 + b * d, mask ? mask + b * d : nullptr, d, b);
+}
+
 template <typename T> T normalised_l2_forward(const T* phi, const T* phi0, const T* mask, int64_t n, int64_t d) {
   double total = 0;
   for (int64_t b = 0; b < n; ++b) {
