@@ -88,8 +88,9 @@ void fill_floats(float* dst, Device device, float value, size_t count) {
     for (size_t i = 0; i < count; ++i) dst[i] = value;
     return;
   }
+  // No synchronisation: every op runs on the legacy default stream, so later kernels and copies see the fill in
+  // order, and the host never reads device memory except through a copy.
   kernels::cuda::fill(dst, value, count);
-  PI_CUDA_CHECK(cudaStreamSynchronize(nullptr));
 }
 
 }  // namespace preimage

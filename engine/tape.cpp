@@ -70,7 +70,7 @@ void Tape::backward(Var y, float seed) {
     if (n.op != Op::leaf && n.grad.defined())
       fill_floats(n.grad.data(), device_, 0.0f, static_cast<size_t>(n.grad.numel()));
   View g = grad_of(y);
-  Tensor s = Tensor::full(Shape{}, seed, Device::cpu).to(device_);
+  Tensor s = Tensor::full(Shape{}, seed, device_);  // filled on the device: no host upload per backward
   kernels::add_into(g, s.view().reshape(g.shape));
   for (int i = y.id; i >= 0; --i) {
     Node& n = nodes_[static_cast<size_t>(i)];

@@ -222,6 +222,7 @@ TEST_CASE("device end to end: an iteration on cuda makes no device->host copy; e
     CHECK(rc.between[k].engine == 1);
 #ifdef PREIMAGE_CUDA_EMULATION
     CHECK(rc.between[k].raw == 1);
+    CHECK(rc.between[k].syncs == 0);  // no host wait either (fills and the backward seed are asynchronous)
 #endif
   }
   // The normalised L2 loss (inversion) makes no engine copy either.
@@ -241,6 +242,7 @@ TEST_CASE("device end to end: the normalised L2 loss on cuda makes no device->ho
                                                                            << ", synchronisations: "
                                                                            << l2.between[0].syncs);
   CHECK(l2.between[0].raw == 1);
+  CHECK(l2.between[0].syncs == 0);
 }
 #endif
 
