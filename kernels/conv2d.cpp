@@ -1,6 +1,8 @@
 // Geometry checks and launchers for kernels/conv2d.h.
 #include "kernels/conv2d.h"
 
+#include <algorithm>
+
 #include "engine/error.h"
 #include "kernels/cuda/conv2d.h"
 #include "kernels/dispatch.h"
@@ -37,6 +39,20 @@ Conv2dGeometry conv2d_geometry(const char* op, const Shape& x, const Shape& w, c
 }
 
 namespace {
+// Winograd F(2x2, 3x3) beats im2col + GEMM once its GEMMs are deep enough (depth: input channels forward,
+// filters for the input gradient, a convolution of d_y) that the transforms (O(C + K) per tile) are small next to
+// the products (O(C K) per tile), and the map large enough that the per-call filter transform (16 K C floats
+// written, then read by every tile block) is amortised. Measured single-threaded (docs/benchmarks.md): VGG-16's
+// 224..28 maps gain, its 14x14 conv5 (49 tiles) loses to im2col; conv1_1 (3 -> 64) loses forward (depth 3) but
+// its input gradient (depth 64, 3 rows) takes about half im2col's time.
+constexpr int64_t kWinogradMinChannels = 16;
+constexpr int64_t kWinogradMinPixels = 400;
+bool winograd_pays(const Conv2dGeometry& g, int64_t depth) {
+  return winograd::applies(g) && depth >= kWinogradMinChannels &&
+         std::min(g.h * g.w, g.ho * g.wo) >= kWinogradMinPixels;
+}
+bool use_winograd_forward(const Conv2dGeometry& g) { return winograd_pays(g, g.c) && g.k >= kWinogradMinChannels; }
+bool use_winograd_input_gradient(const Conv2dGeometry& g) { return winograd_pays(g, g.k); }
 // Optional operands (bias, gradients not wanted) are empty views: checked only when present.
 void check_optional(const char* op, const char* what, const View& v, const Shape& expected) {
   if (!v.data) return;
@@ -60,6 +76,8 @@ void conv2d_forward(const View& x, const View& w, const View& b, const View& y, 
   if (x.device == Device::cuda) return cuda::conv2d_forward(g, x.data, w.data, b.data, y.data);
   if (cpu_path() == CpuPath::reference)
     ref::conv2d_forward<float>(g, x.data, w.data, b.data, y.data);
+  else if (use_winograd_forward(g))
+    winograd::conv2d_forward(g, x.data, w.data, b.data, y.data);
   else
     im2col::conv2d_forward(g, x.data, w.data, b.data, y.data);
 }
@@ -76,10 +94,14 @@ void conv2d_backward(const View& x, const View& w, const View& d_y, const View& 
   check_optional(op, "weight gradient", d_w, w.shape);
   check_optional(op, "bias gradient", d_b, Shape{g.k});
   if (x.device == Device::cuda) return cuda::conv2d_backward(g, x.data, w.data, d_y.data, d_x.data, d_w.data, d_b.data);
-  if (cpu_path() == CpuPath::reference)
+  if (cpu_path() == CpuPath::reference) {
     ref::conv2d_backward<float>(g, x.data, w.data, d_y.data, d_x.data, d_w.data, d_b.data);
-  else
+  } else if (use_winograd_input_gradient(g) && d_x.data) {
+    winograd::conv2d_backward_input(g, w.data, d_y.data, d_x.data);
+    if (d_w.data || d_b.data) im2col::conv2d_backward(g, x.data, w.data, d_y.data, nullptr, d_w.data, d_b.data);
+  } else {
     im2col::conv2d_backward(g, x.data, w.data, d_y.data, d_x.data, d_w.data, d_b.data);
+  }
 }
 
 }  // namespace preimage::kernels

@@ -42,6 +42,14 @@ void conv2d_backward(const Conv2dGeometry& g, const float* x, const float* w, co
                      float* d_w, float* d_b);
 }  // namespace im2col
 
+namespace winograd {  // Winograd F(2x2, 3x3) with Eigen GEMMs, float (kernels/cpu/conv2d_winograd.cpp)
+// True for the geometries it handles: 3x3 kernels, stride 1, groups 1, any padding.
+bool applies(const Conv2dGeometry& g);
+void conv2d_forward(const Conv2dGeometry& g, const float* x, const float* w, const float* b, float* y);
+// Input gradient only (accumulated into d_x); the weight and bias gradients stay on im2col.
+void conv2d_backward_input(const Conv2dGeometry& g, const float* w, const float* d_y, float* d_x);
+}  // namespace winograd
+
 // Launchers: check shapes/devices, pick the CPU path (kernels/dispatch.h) or the CUDA kernel.
 void conv2d_forward(const View& x, const View& w, const View& b, const View& y, const Conv2dParams& p);
 void conv2d_backward(const View& x, const View& w, const View& d_y, const View& d_x, const View& d_w,
