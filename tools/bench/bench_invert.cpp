@@ -1,12 +1,15 @@
 // Benchmark (not a test): seconds per 227x227 image for a pre-image by optimisation (IJCV Algorithm 1, 300
-// iterations, the defaults of `preimage invert`: C = 20, alpha 6, beta 2, B 80), HOG, HOGb and DSIFT, 1 and 2 threads.
+// iterations, C = 20, alpha 6, beta 2, B 80), HOG, HOGb and DSIFT, 1 and 2 threads. --setup invert (default) is what
+// `preimage invert --rep` runs: the annealed step and, for HOG, the straight-through gradient (value of hard HOG,
+// derivative of HOGb: a HOGb forward and backward per iteration on top of hard HOG's forward); --setup papers is
+// Algorithm 1 unchanged on the representation's own derivative.
 // It times solvers::invert itself (what `preimage invert` reports as a run's seconds), not image decoding or the
 // PNG outputs. The input is prepared as `preimage invert --size 227` does (gray, centre square, resize). Before
 // timing, a short warm-up inversion must lower the objective and the timed runs must all reach the same feature
 // error (the solver is deterministic).
 //
 //   build-*/bench_invert [--runs 5] [--dsift-runs 3] [--iters 300] [--reps hog,hogb,dsift] [--json FILE]
-//                        [--cpu-path fast|reference]
+//                        [--cpu-path fast|reference] [--setup invert|papers]
 #include <cmath>
 #include <cstdio>
 #include <sstream>
@@ -20,6 +23,7 @@
 #include "features/representation.h"
 #include "kernels/dispatch.h"
 #include "solvers/preimage.h"
+#include "solvers/straight_through.h"
 #include "tools/bench/bench_common.h"
 
 using namespace preimage;
@@ -35,7 +39,9 @@ const char* kUsage =
     "  --reps LIST     comma-separated representations (default hog,hogb,dsift)\n"
     "  --image PATH    photo (default skimage astronaut.png)\n"
     "  --json FILE     also write the results as JSON\n"
-    "  --cpu-path P    fast (default) or reference: the plain reference kernels, for comparison\n";
+    "  --cpu-path P    fast (default) or reference: the plain reference kernels, for comparison\n"
+    "  --setup S       invert (default: preimage invert's annealed step and HOG straight-through gradient) or\n"
+    "                  papers (Algorithm 1 unchanged)\n";
 
 constexpr float kMeanPixel = 128.0f;  // as preimage invert: the zero-mean domain is centred on mid-grey
 
@@ -50,15 +56,27 @@ struct Result {
   double feature_error = 0;
 };
 
+// What is inverted and how: the differentiable representation used by the solver, and the step annealing.
+struct Setup {
+  solvers::Representation phi;
+  float anneal_from = 1.0f;
+};
+Setup setup_for(const std::string& name, const features::Representation& rep, bool as_invert) {
+  if (!as_invert) return {rep.phi, 1.0f};
+  if (name == "hog") return {solvers::straight_through(rep.phi, features::make_representation("hogb", {}).phi), 0.0f};
+  return {rep.phi, 0.0f};
+}
+
 // One timed inversion; returns seconds, and the libvl-equivalent feature error of the reconstruction.
-std::pair<double, double> invert_once(const features::Representation& rep, const Tensor& image, const Tensor& phi0,
-                                      const Tensor& ref_features, int iters) {
+std::pair<double, double> invert_once(const features::Representation& rep, const Setup& setup, const Tensor& image,
+                                      const Tensor& phi0, const Tensor& ref_features, int iters) {
   solvers::ObjectiveParams obj;
   obj.C = 20.0f;  // IJCV sect. 5.1 for HOG and DSIFT (preimage invert's default)
   solvers::SolverParams sp;
   sp.iterations = iters;
+  sp.anneal_from = setup.anneal_from;
   solvers::PreimageProblem pb;
-  pb.phi = rep.phi;
+  pb.phi = setup.phi;
   View phi0v = phi0.view();
   pb.phi0 = &phi0v;
   pb.image_shape = image.shape();
@@ -78,7 +96,7 @@ std::pair<double, double> invert_once(const features::Representation& rep, const
 }  // namespace
 
 int main(int argc, char** argv) {
-  const bench::Args args(argc, argv, {"--runs", "--dsift-runs", "--iters", "--reps", "--image", "--json", "--cpu-path"}, kUsage);
+  const bench::Args args(argc, argv, {"--runs", "--dsift-runs", "--iters", "--reps", "--image", "--json", "--cpu-path", "--setup"}, kUsage);
   const int runs = args.get_int("--runs", 5), dsift_runs = args.get_int("--dsift-runs", 3);
   const int iters = args.get_int("--iters", 300);
   const std::string path = args.get("--image", "/usr/lib/python3/dist-packages/skimage/data/astronaut.png");
@@ -90,6 +108,11 @@ int main(int argc, char** argv) {
   const std::string cpu_path = args.get("--cpu-path", "fast");
   if (cpu_path != "fast" && cpu_path != "reference") {
     std::fprintf(stderr, "bench_invert: --cpu-path must be fast or reference\n");
+    return 2;
+  }
+  const std::string setup_name = args.get("--setup", "invert");
+  if (setup_name != "invert" && setup_name != "papers") {
+    std::fprintf(stderr, "bench_invert: --setup must be invert or papers\n");
     return 2;
   }
   kernels::set_cpu_path(cpu_path == "fast" ? kernels::CpuPath::fast : kernels::CpuPath::reference);
@@ -105,6 +128,7 @@ int main(int argc, char** argv) {
     for (const std::string& name : reps) {
       const features::Representation rep = features::make_representation(name, {});
       rep.check_image(img.shape());
+      const Setup setup = setup_for(name, rep, setup_name == "invert");
       Tensor phi0;
       {
         Tape t;
@@ -121,8 +145,9 @@ int main(int argc, char** argv) {
           obj.C = 20.0f;
           solvers::SolverParams sp;
           sp.iterations = 10;
+          sp.anneal_from = setup.anneal_from;
           solvers::PreimageProblem pb;
-          pb.phi = rep.phi;
+          pb.phi = setup.phi;
           View phi0v = phi0.view();
           pb.phi0 = &phi0v;
           pb.image_shape = img.shape();
@@ -133,7 +158,7 @@ int main(int argc, char** argv) {
         std::vector<double> secs;
         double err = -1;
         for (int i = 0; i < n; ++i) {
-          const auto [s, e] = invert_once(rep, img, phi0, ref_features, iters);
+          const auto [s, e] = invert_once(rep, setup, img, phi0, ref_features, iters);
           PI_CHECK(err < 0 || e == err, "bench_invert: ", name, ": run ", i, " reached feature error ", e,
                    " instead of ", err, " (the solver should be deterministic)");
           err = e;
@@ -156,6 +181,7 @@ int main(int argc, char** argv) {
                          {"image", path},
                          {"size", "227x227 gray"},
                          {"cpu_path", cpu_path},
+                         {"setup", setup_name},
                          {"cpu", bench::cpu_model()},
                          {"load_average_1min", {{"before", load_before}, {"after", bench::load_average()}}},
                          {"results", results}};
