@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # CLI tests: run the built `preimage` on good and bad inputs and check exit codes, messages and outputs.
-# Usage: PREIMAGE_BIN=path/to/preimage run_cli_tests.sh tests/data
+# Usage: PREIMAGE_BIN=path/to/preimage run_cli_tests.sh tests/data [folder of network fixtures]
 set -u
 bin=${PREIMAGE_BIN:?set PREIMAGE_BIN}
 data=${1:?data folder}
@@ -163,6 +163,27 @@ if "$bin" caricature "$photo" --model "$net" --layer relu2 --size 64 --iters 5 -
 else bad "caricature"; cat "$work/stderr"; fi
 expect_fail "caricature: missing network file" "no such network file" \
   "$bin" caricature "$photo" --model "$work/none.safetensors" --layer relu2 --out "$work/car2"
+
+# --- the CNN commands on a converted file: the parity tests' MatConvNet AlexNet fixture (random weights saved by
+# tests/golden/gen_models.py laid out like imagenet-caffe-alex.mat, fc6/fc7 32 wide, 10 classes) ---
+fixtures=${2:-}
+if [ -n "$fixtures" ] && [ -s "$fixtures/alexnet.mat" ]; then
+  conv="$work/alexnet_converted.safetensors"
+  if "$bin" convert-weights "$fixtures/alexnet.mat" "$conv" --model alexnet --fc-width 32 --classes 10 \
+       >"$work/stdout" 2>&1 && [ -s "$conv" ]; then ok "convert-weights: the MatConvNet fixture"
+  else bad "convert-weights of the fixture"; cat "$work/stdout"; fi
+  if "$bin" invert "$photo" --model "$conv" --layer relu3 --size 99 --iters 2 --final-iters 1 --out "$work/cv" \
+       2>"$work/stderr" && [ -s "$work/cv/astronaut.png" ] && grep -q '"random_weights": false' "$work/cv/config.json" &&
+     mkdir -p "$work/cvin" && cp "$photo" "$work/cvin/" &&
+     "$bin" stats "$work/cvin" --model "$conv" --layer fc8 --out "$work/cv/fc8.json" 2>>"$work/stderr" &&
+     grep -q "\"max\"" "$work/cv/fc8.json" &&
+     "$bin" actmax --model "$conv" --layer fc8 --unit 7 --M 50 --iters 2 --out "$work/cva" \
+       2>>"$work/stderr" && [ -s "$work/cva/fc8_unit7.png" ] &&
+     "$bin" caricature "$photo" --model "$conv" --layer conv4 --size 99 --iters 2 --out "$work/cvc" \
+       2>>"$work/stderr" && [ -s "$work/cvc/astronaut.png" ]; then
+    ok "invert, stats, actmax, caricature on the converted fixture"
+  else bad "the CNN commands on the converted fixture"; cat "$work/stderr"; fi
+else bad "no converted-network fixture folder given (second argument; tests/CMakeLists.txt passes it)"; fi
 
 # --- --device cuda (docs/device.md) ---
 # `--help` names the build's CUDA backend (nvcc or emulated). In the nvcc build without a GPU every computing
