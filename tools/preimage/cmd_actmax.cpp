@@ -95,16 +95,11 @@ int run_actmax(const ActmaxOptions& a) {
     M_source = "--M";
   }
   const int64_t rho = net.receptive_field(o.layer).size;
-  solvers::ObjectiveParams obj;
+  solvers::ObjectiveParams obj = deep_objective(o);
   obj.loss = solvers::LossKind::inner_product;
   obj.Z = solvers::actmax_Z(M, rho);
   obj.C = o.C > 0 ? o.C : 1.0f;
   obj.jitter = o.jitter > 0 ? o.jitter : solvers::default_jitter(net, o.layer);
-  obj.alpha = o.alpha;
-  obj.beta = o.beta;
-  obj.B = o.B;
-  obj.B_plus = 2 * o.B;
-  obj.V = o.B / 6.5f;
   if (a.stats.empty() && !(a.M > 0)) std::fprintf(stderr, "actmax: no --stats: %s\n", M_source.c_str());
   prepare_output_dir(o.out);
   if (o.snapshot_every > 0) prepare_output_dir((fs::path(o.out) / "snapshots").string());
@@ -120,23 +115,13 @@ int run_actmax(const ActmaxOptions& a) {
               (lm.random_weights ? " [RANDOM WEIGHTS]" : "") +
               " (tiles: mean image with the unit's receptive field | results; % = activation / M)";
 
-  json config = run_record("actmax");
-  config["model"] = lm.record;
-  config["random_weights"] = lm.random_weights;
-  config["layer"] = layer_record(net, o.layer);
+  json config = deep_config("actmax", lm, o, obj, run.solver, device, h, w);
   config["unit"] = a.unit;
   config["position"] = {(feature_shape[2] - 1) / 2, (feature_shape[3] - 1) / 2};
   config["M"] = M;
   config["M_source"] = M_source;
   config["rho"] = rho;
-  config["objective"] = objective_record(obj);
   config["objective"]["Z_rule"] = "Z = M rho^2 / 10^4 (seed 001 sect. 6, scaled as the authors' exp_maximization.m)";
-  config["solver"] = {{"kind", "adagrad"}, {"iterations", o.iterations}, {"rho", run.solver.rho},
-                      {"eta0", o.eta0 > 0 ? json(o.eta0) : json("0.01 B^2/alpha * H W")}};
-  config["seed"] = o.seed;
-  config["device"] = device_record(device);
-  config["restarts"] = o.restarts;
-  config["size"] = {h, w};
   write_json((fs::path(o.out) / "config.json").string(), config);
 
   run.prepare = [&](size_t) {

@@ -35,15 +35,10 @@ int run_caricature(const CaricatureOptions& c) {
   prepare_output_dir(o.out);
   if (o.snapshot_every > 0) prepare_output_dir((fs::path(o.out) / "snapshots").string());
 
-  solvers::ObjectiveParams obj;
+  solvers::ObjectiveParams obj = deep_objective(o);
   obj.loss = solvers::LossKind::inner_product;
   obj.C = o.C > 0 ? o.C : 1.0f;
   obj.jitter = o.jitter > 0 ? o.jitter : solvers::default_jitter(net, o.layer);
-  obj.alpha = o.alpha;
-  obj.beta = o.beta;
-  obj.B = o.B;
-  obj.B_plus = 2 * o.B;
-  obj.V = o.B / 6.5f;
   DeepRun run;
   run.kind = DeepKind::caricature;
   run.solver.iterations = o.iterations;
@@ -54,20 +49,10 @@ int run_caricature(const CaricatureOptions& c) {
               (lm.random_weights ? " [RANDOM WEIGHTS]" : "") +
               " (% = feature change ||Phi(x*) - Phi(x0)|| / ||Phi(x0)||)";
 
-  json config = run_record("caricature");
+  json config = deep_config("caricature", lm, o, obj, run.solver, device, h, w);
   config["input"] = c.input;
   config["files"] = files;
-  config["model"] = lm.record;
-  config["random_weights"] = lm.random_weights;
-  config["layer"] = layer_record(net, o.layer);
-  config["objective"] = objective_record(obj);
   config["objective"]["target"] = "Phi0 = max(0, Phi(x0)), Z = ||Phi0||^2 (loss -1 at x0), started from x0";
-  config["solver"] = {{"kind", "adagrad"}, {"iterations", o.iterations}, {"rho", run.solver.rho},
-                      {"eta0", o.eta0 > 0 ? json(o.eta0) : json("0.01 B^2/alpha * H W")}};
-  config["seed"] = o.seed;
-  config["device"] = device_record(device);
-  config["restarts"] = o.restarts;
-  config["size"] = {h, w};
   config["input_processing"] = "RGB, centre square resized to the size above, minus the network's mean";
   write_json((fs::path(o.out) / "config.json").string(), config);
 

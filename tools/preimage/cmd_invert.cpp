@@ -301,15 +301,10 @@ int run_invert_model(const InvertOptions& o) {
   prepare_output_dir(o.out);
   if (o.snapshot_every > 0) prepare_output_dir((fs::path(o.out) / "snapshots").string());
 
-  solvers::ObjectiveParams obj;
+  solvers::ObjectiveParams obj = deep_objective(d);
   obj.loss = solvers::LossKind::l2;
   obj.C = o.C_given ? o.C : solvers::default_C(net, o.layer);
   obj.jitter = o.jitter > 0 ? o.jitter : solvers::default_jitter(net, o.layer);
-  obj.alpha = o.alpha;
-  obj.beta = o.beta;
-  obj.B = o.B;
-  obj.B_plus = 2 * o.B;
-  obj.V = o.B / 6.5f;
   DeepRun run;
   run.kind = DeepKind::inversion;
   run.solver.iterations = o.iterations;
@@ -320,28 +315,18 @@ int run_invert_model(const InvertOptions& o) {
   run.title = "preimage invert --model " + net.name + " --layer " + o.layer +
               (lm.random_weights ? " [RANDOM WEIGHTS]" : "");
 
-  json config = run_record("invert");
+  json config = deep_config("invert", lm, d, obj, run.solver, device, h, w);
   config["input"] = o.input;
   config["files"] = files;
-  config["model"] = lm.record;
-  config["random_weights"] = lm.random_weights;
-  config["layer"] = layer_record(net, o.layer);
-  config["objective"] = objective_record(obj);
   config["objective"]["C_source"] =
       o.C_given ? "--C" : "seed 001 sect. 5.2.1 per-layer rule (solvers/cnn_preimage.h default_C)";
   config["objective"]["jitter_source"] =
       o.jitter > 0 ? "--jitter" : "max(round(stride / 4), 1), stride of the layer's receptive field";
-  config["solver"] = {{"kind", "adagrad"}, {"iterations", o.iterations}, {"rho", run.solver.rho},
-                      {"eta0", o.eta0 > 0 ? json(o.eta0) : json("0.01 B^2/alpha * H W")},
-                      {"anneal_from", run.solver.anneal_from},
-                      {"final_stage", {{"iterations", run.final_stage.iterations},
-                                       {"rate_factor", run.final_stage.rate_factor}, {"jitter", 1}}}};
+  config["solver"]["anneal_from"] = run.solver.anneal_from;
+  config["solver"]["final_stage"] = {{"iterations", run.final_stage.iterations},
+                                     {"rate_factor", run.final_stage.rate_factor}, {"jitter", 1}};
   config["mask"] = {{"window", o.mask_window}, {"channel_group", o.channel_group.empty() ? json(nullptr)
                                                                                        : json(o.channel_group)}};
-  config["seed"] = o.seed;
-  config["device"] = device_record(device);
-  config["restarts"] = o.restarts;
-  config["size"] = {h, w};
   config["input_processing"] = "RGB, centre square resized to the size above, minus the network's mean";
   write_json((fs::path(o.out) / "config.json").string(), config);
 

@@ -147,6 +147,33 @@ json objective_record(const solvers::ObjectiveParams& p) {
           {"jitter", p.jitter}};
 }
 
+solvers::ObjectiveParams deep_objective(const DeepOptions& o) {
+  solvers::ObjectiveParams p;
+  p.alpha = o.alpha;
+  p.beta = o.beta;
+  p.B = o.B;
+  p.B_plus = 2 * o.B;
+  p.V = o.B / 6.5f;
+  return p;
+}
+
+json deep_config(const std::string& command, const LoadedModel& lm, const DeepOptions& o,
+                 const solvers::ObjectiveParams& obj, const solvers::SolverParams& solver, Device device, int64_t h,
+                 int64_t w) {
+  json config = run_record(command);
+  config["model"] = lm.record;
+  config["random_weights"] = lm.random_weights;
+  config["layer"] = layer_record(lm.net, o.layer);
+  config["objective"] = objective_record(obj);
+  config["solver"] = {{"kind", "adagrad"}, {"iterations", o.iterations}, {"rho", solver.rho},
+                      {"eta0", o.eta0 > 0 ? json(o.eta0) : json("0.01 B^2/alpha * H W")}};
+  config["seed"] = o.seed;
+  config["device"] = device_record(device);
+  config["restarts"] = o.restarts;
+  config["size"] = {h, w};
+  return config;
+}
+
 namespace {
 
 // ||(a - b) . m|| / ||b . m|| (m null: all ones).

@@ -57,6 +57,13 @@ Tensor layer_features(const layers::Network& net, const std::string& layer, cons
 nlohmann::json layer_record(const layers::Network& net, const std::string& layer);
 // The objective and solver settings for config.json.
 nlohmann::json objective_record(const solvers::ObjectiveParams& p);
+// The IJCV priors from the options: alpha, beta, B, B+ = 2B, V = B/6.5 (the loss, C, Z and jitter are the caller's).
+solvers::ObjectiveParams deep_objective(const DeepOptions& o);
+// config.json's fields common to the three commands: run_record(command), the model and whether its weights are
+// random, the layer, the objective, Algorithm 1's settings, seed, device, restarts and the image size h x w.
+nlohmann::json deep_config(const std::string& command, const LoadedModel& lm, const DeepOptions& o,
+                           const solvers::ObjectiveParams& obj, const solvers::SolverParams& solver, Device device,
+                           int64_t h, int64_t w);
 
 enum class DeepKind { inversion, actmax, caricature };
 
