@@ -1,5 +1,6 @@
 // Geometry checks and launchers for kernels/conv2d.h.
 #include "kernels/conv2d.h"
+#include "kernels/cpu_isa.h"
 
 #include <algorithm>
 
@@ -77,9 +78,9 @@ void conv2d_forward(const View& x, const View& w, const View& b, const View& y, 
   if (cpu_path() == CpuPath::reference)
     ref::conv2d_forward<float>(g, x.data, w.data, b.data, y.data);
   else if (use_winograd_forward(g))
-    winograd::conv2d_forward(g, x.data, w.data, b.data, y.data);
+    cpu_kernels().winograd_conv2d_forward(g, x.data, w.data, b.data, y.data);
   else
-    im2col::conv2d_forward(g, x.data, w.data, b.data, y.data);
+    cpu_kernels().im2col_conv2d_forward(g, x.data, w.data, b.data, y.data);
 }
 
 void conv2d_backward(const View& x, const View& w, const View& d_y, const View& d_x, const View& d_w,
@@ -97,10 +98,10 @@ void conv2d_backward(const View& x, const View& w, const View& d_y, const View& 
   if (cpu_path() == CpuPath::reference) {
     ref::conv2d_backward<float>(g, x.data, w.data, d_y.data, d_x.data, d_w.data, d_b.data);
   } else if (use_winograd_input_gradient(g) && d_x.data) {
-    winograd::conv2d_backward_input(g, w.data, d_y.data, d_x.data);
-    if (d_w.data || d_b.data) im2col::conv2d_backward(g, x.data, w.data, d_y.data, nullptr, d_w.data, d_b.data);
+    cpu_kernels().winograd_conv2d_backward_input(g, w.data, d_y.data, d_x.data);
+    if (d_w.data || d_b.data) cpu_kernels().im2col_conv2d_backward(g, x.data, w.data, d_y.data, nullptr, d_w.data, d_b.data);
   } else {
-    im2col::conv2d_backward(g, x.data, w.data, d_y.data, d_x.data, d_w.data, d_b.data);
+    cpu_kernels().im2col_conv2d_backward(g, x.data, w.data, d_y.data, d_x.data, d_w.data, d_b.data);
   }
 }
 

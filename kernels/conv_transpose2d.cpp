@@ -1,5 +1,6 @@
 // Geometry checks and launchers for kernels/conv_transpose2d.h.
 #include "kernels/conv_transpose2d.h"
+#include "kernels/cpu_isa.h"
 
 #include "engine/error.h"
 #include "kernels/cuda/conv_transpose2d.h"
@@ -62,7 +63,7 @@ void conv_transpose2d_forward(const View& x, const View& w, const View& b, const
   if (cpu_path() == CpuPath::reference)
     ref::conv_transpose2d_forward<float>(g, x.data, w.data, b.data, y.data);
   else
-    im2col::conv_transpose2d_forward(g, x.data, w.data, b.data, y.data);
+    cpu_kernels().im2col_conv_transpose2d_forward(g, x.data, w.data, b.data, y.data);
 }
 
 void conv_transpose2d_backward(const View& x, const View& w, const View& d_y, const View& d_x, const View& d_w,
@@ -82,7 +83,7 @@ void conv_transpose2d_backward(const View& x, const View& w, const View& d_y, co
   if (cpu_path() == CpuPath::reference)
     ref::conv_transpose2d_backward<float>(g, x.data, w.data, d_y.data, d_x.data, d_w.data, d_b.data);
   else
-    im2col::conv_transpose2d_backward(g, x.data, w.data, d_y.data, d_x.data, d_w.data, d_b.data);
+    cpu_kernels().im2col_conv_transpose2d_backward(g, x.data, w.data, d_y.data, d_x.data, d_w.data, d_b.data);
 }
 
 }  // namespace preimage::kernels

@@ -2,6 +2,7 @@
 // orientation binning -> spatial pooling -> normalisation, with the intermediates in host scratch buffers. Pooling and
 // normalisation run the interleaved / framevec paths unless cpu_path() is reference.
 #include "kernels/dsift.h"
+#include "kernels/cpu_isa.h"
 
 #include <algorithm>
 #include <vector>
@@ -55,14 +56,14 @@ void dsift_forward(const View& image, const View& out, const DsiftParams& p, Dsi
   for (int64_t n = 0; n < image.shape[0]; ++n) {
     ref::dsift_orient_forward(image.data + n * hw, binned.data(), g.height, g.width, math);
     if (fast) {
-      interleaved::interleave(binned.data(), hw, binned_i.data());
-      interleaved::dsift_pool_forward(binned_i.data(), raw.data(), g);
+      cpu_kernels().interleaved_interleave(binned.data(), hw, binned_i.data());
+      cpu_kernels().interleaved_dsift_pool_forward(binned_i.data(), raw.data(), g);
     } else {
       ref::dsift_pool_forward(binned.data(), raw.data(), g);
     }
     float* o = out.data + n * DsiftGeometry::kDims * frames;
     if (fast)
-      framevec::dsift_normalise_forward(raw.data(), o, frames, math);
+      cpu_kernels().framevec_dsift_normalise_forward(raw.data(), o, frames, math);
     else
       ref::dsift_normalise_forward(raw.data(), o, frames, math);
   }
@@ -85,21 +86,21 @@ void dsift_backward(const View& image, const View& d_out, const View& d_image, c
     const float* x = image.data + n * hw;
     ref::dsift_orient_forward(x, binned.data(), g.height, g.width, DsiftMath::exact);
     if (fast) {
-      interleaved::interleave(binned.data(), hw, binned_i.data());
-      interleaved::dsift_pool_forward(binned_i.data(), raw.data(), g);
+      cpu_kernels().interleaved_interleave(binned.data(), hw, binned_i.data());
+      cpu_kernels().interleaved_dsift_pool_forward(binned_i.data(), raw.data(), g);
     } else {
       ref::dsift_pool_forward(binned.data(), raw.data(), g);
     }
     std::fill(d_raw.begin(), d_raw.end(), 0.0f);
     const float* g_out = d_out.data + n * DsiftGeometry::kDims * frames;
     if (fast)
-      framevec::dsift_normalise_backward(raw.data(), g_out, d_raw.data(), frames);
+      cpu_kernels().framevec_dsift_normalise_backward(raw.data(), g_out, d_raw.data(), frames);
     else
       ref::dsift_normalise_backward(raw.data(), g_out, d_raw.data(), frames);
     if (fast) {
       std::fill(d_binned_i.begin(), d_binned_i.end(), 0.0f);
-      interleaved::dsift_pool_backward(d_raw.data(), d_binned_i.data(), g);
-      interleaved::deinterleave(d_binned_i.data(), hw, d_binned.data());
+      cpu_kernels().interleaved_dsift_pool_backward(d_raw.data(), d_binned_i.data(), g);
+      cpu_kernels().interleaved_deinterleave(d_binned_i.data(), hw, d_binned.data());
     } else {
       std::fill(d_binned.begin(), d_binned.end(), 0.0f);
       ref::dsift_pool_backward(d_raw.data(), d_binned.data(), g);

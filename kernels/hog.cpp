@@ -2,6 +2,7 @@
 // or, per sample of the batch, the cellrow path (all three steps, forward and backward) or, when cpu_path() is
 // reference, the CPU reference.
 #include "kernels/hog.h"
+#include "kernels/cpu_isa.h"
 
 #include "kernels/cuda/hog.h"
 #include "kernels/dispatch.h"
@@ -37,7 +38,7 @@ void hog_gradient_forward(const View& image, const View& grad, const View& chann
   const bool fast = cpu_path() == CpuPath::fast;
   for (int64_t n = 0; n < s.n(); ++n) {
     if (fast) {
-      cellrow::hog_gradient_forward(image.batch(n).data, s.c(), s.h(), s.w(), grad.batch(n).data,
+      cpu_kernels().cellrow_hog_gradient_forward(image.batch(n).data, s.c(), s.h(), s.w(), grad.batch(n).data,
                                     channel.batch(n).data);
     } else {
       ref::hog_gradient_forward(image.batch(n).data, s.c(), s.h(), s.w(), grad.batch(n).data, channel.batch(n).data);
@@ -58,7 +59,7 @@ void hog_gradient_backward(const View& channel, const View& d_grad, const View& 
   const bool fast = cpu_path() == CpuPath::fast;
   for (int64_t n = 0; n < s.n(); ++n) {
     if (fast) {
-      cellrow::hog_gradient_backward(channel.batch(n).data, d_grad.batch(n).data, s.c(), s.h(), s.w(),
+      cpu_kernels().cellrow_hog_gradient_backward(channel.batch(n).data, d_grad.batch(n).data, s.c(), s.h(), s.w(),
                                      d_image.batch(n).data);
     } else {
       ref::hog_gradient_backward(channel.batch(n).data, d_grad.batch(n).data, s.c(), s.h(), s.w(),
@@ -88,7 +89,7 @@ void hog_binning_forward(const View& grad, const HogBinningParams& p, const View
   const bool fast = cpu_path() == CpuPath::fast;
   for (int64_t n = 0; n < grad.shape.n(); ++n) {
     if (fast) {
-      cellrow::hog_binning_forward(grad.batch(n).data, grad.shape.h(), grad.shape.w(), p, hist.batch(n).data);
+      cpu_kernels().cellrow_hog_binning_forward(grad.batch(n).data, grad.shape.h(), grad.shape.w(), p, hist.batch(n).data);
     } else {
       ref::hog_binning_forward(grad.batch(n).data, grad.shape.h(), grad.shape.w(), p, hist.batch(n).data);
     }
@@ -107,7 +108,7 @@ void hog_binning_backward(const View& grad, const View& d_hist, const HogBinning
   const bool fast = cpu_path() == CpuPath::fast;
   for (int64_t n = 0; n < grad.shape.n(); ++n) {
     if (fast) {
-      cellrow::hog_binning_backward(grad.batch(n).data, d_hist.batch(n).data, grad.shape.h(), grad.shape.w(), p,
+      cpu_kernels().cellrow_hog_binning_backward(grad.batch(n).data, d_hist.batch(n).data, grad.shape.h(), grad.shape.w(), p,
                                     d_grad.batch(n).data);
     } else {
       ref::hog_binning_backward(grad.batch(n).data, d_hist.batch(n).data, grad.shape.h(), grad.shape.w(), p,
@@ -136,7 +137,7 @@ void hog_normalise_forward(const View& hist, HogVariant v, const View& out) {
   const bool fast = cpu_path() == CpuPath::fast;
   for (int64_t n = 0; n < hist.shape.n(); ++n) {
     if (fast)
-      cellrow::hog_normalise_forward(hist.batch(n).data, hist.shape.h(), hist.shape.w(), no, v, out.batch(n).data);
+      cpu_kernels().cellrow_hog_normalise_forward(hist.batch(n).data, hist.shape.h(), hist.shape.w(), no, v, out.batch(n).data);
     else
       ref::hog_normalise_forward(hist.batch(n).data, hist.shape.h(), hist.shape.w(), no, v, out.batch(n).data);
   }
@@ -154,7 +155,7 @@ void hog_normalise_backward(const View& hist, const View& d_out, HogVariant v, c
   const bool fast = cpu_path() == CpuPath::fast;
   for (int64_t n = 0; n < hist.shape.n(); ++n) {
     if (fast) {
-      cellrow::hog_normalise_backward(hist.batch(n).data, d_out.batch(n).data, hist.shape.h(), hist.shape.w(), no, v,
+      cpu_kernels().cellrow_hog_normalise_backward(hist.batch(n).data, d_out.batch(n).data, hist.shape.h(), hist.shape.w(), no, v,
                                       d_hist.batch(n).data);
     } else {
       ref::hog_normalise_backward(hist.batch(n).data, d_out.batch(n).data, hist.shape.h(), hist.shape.w(), no, v,

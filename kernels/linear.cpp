@@ -1,5 +1,6 @@
 // Launchers for kernels/linear.h.
 #include "kernels/linear.h"
+#include "kernels/cpu_isa.h"
 
 #include "engine/error.h"
 #include "kernels/cuda/linear.h"
@@ -44,7 +45,7 @@ void linear_forward(const View& x, const View& w, const View& b, const View& y) 
   if (cpu_path() == CpuPath::reference)
     ref::linear_forward<float>(s.n, s.in, s.out, x.data, w.data, b.data, y.data);
   else
-    gemm::linear_forward(s.n, s.in, s.out, x.data, w.data, b.data, y.data);
+    cpu_kernels().gemm_linear_forward(s.n, s.in, s.out, x.data, w.data, b.data, y.data);
 }
 
 void linear_backward(const View& x, const View& w, const View& d_y, const View& d_x, const View& d_w,
@@ -62,7 +63,7 @@ void linear_backward(const View& x, const View& w, const View& d_y, const View& 
   if (cpu_path() == CpuPath::reference)
     ref::linear_backward<float>(s.n, s.in, s.out, x.data, w.data, d_y.data, d_x.data, d_w.data, d_b.data);
   else
-    gemm::linear_backward(s.n, s.in, s.out, x.data, w.data, d_y.data, d_x.data, d_w.data, d_b.data);
+    cpu_kernels().gemm_linear_backward(s.n, s.in, s.out, x.data, w.data, d_y.data, d_x.data, d_w.data, d_b.data);
 }
 
 }  // namespace preimage::kernels

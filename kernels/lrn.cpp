@@ -1,5 +1,6 @@
 // Launchers for kernels/lrn.h, and the MatConvNet parameter conversion.
 #include "kernels/lrn.h"
+#include "kernels/cpu_isa.h"
 
 #include <cmath>
 
@@ -39,7 +40,7 @@ void lrn_forward(const View& x, const View& y, const LrnParams& p) {
   check_contiguous(op, "output", y);
   if (x.device == Device::cuda) return cuda::lrn_forward(d.n, d.c, d.hw, p, x.data, y.data);
   if (cpu_path() == CpuPath::reference) return ref::lrn_forward(d.n, d.c, d.hw, p, x.data, y.data);
-  pixelblock::lrn_forward(d.n, d.c, d.hw, p, x.data, y.data);
+  cpu_kernels().pixelblock_lrn_forward(d.n, d.c, d.hw, p, x.data, y.data);
 }
 
 void lrn_backward(const View& x, const View& d_y, const View& d_x, const LrnParams& p) {
@@ -52,7 +53,7 @@ void lrn_backward(const View& x, const View& d_y, const View& d_x, const LrnPara
   check_contiguous(op, "d_x", d_x);
   if (x.device == Device::cuda) return cuda::lrn_backward(d.n, d.c, d.hw, p, x.data, d_y.data, d_x.data);
   if (cpu_path() == CpuPath::reference) return ref::lrn_backward(d.n, d.c, d.hw, p, x.data, d_y.data, d_x.data);
-  pixelblock::lrn_backward(d.n, d.c, d.hw, p, x.data, d_y.data, d_x.data);
+  cpu_kernels().pixelblock_lrn_backward(d.n, d.c, d.hw, p, x.data, d_y.data, d_x.data);
 }
 
 }  // namespace preimage::kernels

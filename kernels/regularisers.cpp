@@ -1,6 +1,7 @@
 // Launchers for kernels/regularisers.h: check operands, then run the vectorised path (simd::) for even integer
 // exponents unless cpu_path() is reference, else the reference.
 #include "kernels/regularisers.h"
+#include "kernels/cpu_isa.h"
 
 #include <cmath>
 
@@ -58,7 +59,7 @@ void isotropic_alpha_norm_forward(const View& x, float alpha, float B, const Vie
   const Shape& s = x.shape;
   if (x.device == Device::cuda)
     return cuda::isotropic_alpha_norm_forward(x.data, s.n(), s.c(), s.h(), s.w(), alpha, B, y.data);
-  y.data[0] = fast_for(alpha) ? simd::isotropic_alpha_norm_forward(x.data, s.n(), s.c(), s.h(), s.w(), alpha, B)
+  y.data[0] = fast_for(alpha) ? cpu_kernels().simd_isotropic_alpha_norm_forward(x.data, s.n(), s.c(), s.h(), s.w(), alpha, B)
                               : ref::isotropic_alpha_norm_forward(x.data, s.n(), s.c(), s.h(), s.w(), alpha, B);
 }
 
@@ -70,7 +71,7 @@ void isotropic_alpha_norm_backward(const View& x, const View& d_y, const View& d
   if (x.device == Device::cuda)
     return cuda::isotropic_alpha_norm_backward(x.data, d_y.data, d_x.data, s.n(), s.c(), s.h(), s.w(), alpha, B);
   if (fast_for(alpha))
-    simd::isotropic_alpha_norm_backward(x.data, d_y.data[0], d_x.data, s.n(), s.c(), s.h(), s.w(), alpha, B);
+    cpu_kernels().simd_isotropic_alpha_norm_backward(x.data, d_y.data[0], d_x.data, s.n(), s.c(), s.h(), s.w(), alpha, B);
   else
     ref::isotropic_alpha_norm_backward(x.data, d_y.data[0], d_x.data, s.n(), s.c(), s.h(), s.w(), alpha, B);
 }
@@ -82,7 +83,7 @@ void tv_beta_forward(const View& x, float beta, float V, const View& y) {
   check_positive("tv_beta", "V", V, " (the typical image gradient norm; IJCV default B / 6.5)");
   const Shape& s = x.shape;
   if (x.device == Device::cuda) return cuda::tv_beta_forward(x.data, s.n() * s.c(), s.h(), s.w(), beta, V, y.data);
-  y.data[0] = fast_for(beta) ? simd::tv_beta_forward(x.data, s.n() * s.c(), s.h(), s.w(), beta, V)
+  y.data[0] = fast_for(beta) ? cpu_kernels().simd_tv_beta_forward(x.data, s.n() * s.c(), s.h(), s.w(), beta, V)
                              : ref::tv_beta_forward(x.data, s.n() * s.c(), s.h(), s.w(), beta, V);
 }
 
@@ -94,7 +95,7 @@ void tv_beta_backward(const View& x, const View& d_y, const View& d_x, float bet
   if (x.device == Device::cuda)
     return cuda::tv_beta_backward(x.data, d_y.data, d_x.data, s.n() * s.c(), s.h(), s.w(), beta, V);
   if (fast_for(beta))
-    simd::tv_beta_backward(x.data, d_y.data[0], d_x.data, s.n() * s.c(), s.h(), s.w(), beta, V);
+    cpu_kernels().simd_tv_beta_backward(x.data, d_y.data[0], d_x.data, s.n() * s.c(), s.h(), s.w(), beta, V);
   else
     ref::tv_beta_backward(x.data, d_y.data[0], d_x.data, s.n() * s.c(), s.h(), s.w(), beta, V);
 }
@@ -105,7 +106,7 @@ void project_ball(const View& x, float radius) {
   const Shape& s = x.shape;
   if (x.device == Device::cuda) return cuda::project_ball(x.data, s.n(), s.c(), s.h() * s.w(), radius);
   if (cpu_path() == CpuPath::fast)
-    simd::project_ball(x.data, s.n(), s.c(), s.h() * s.w(), radius);
+    cpu_kernels().simd_project_ball(x.data, s.n(), s.c(), s.h() * s.w(), radius);
   else
     ref::project_ball(x.data, s.n(), s.c(), s.h() * s.w(), radius);
 }

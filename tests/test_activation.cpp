@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "conv_cases.h"
+#include "each_isa.h"
 #include "engine/ops.h"
 #include "kernels/activation.h"
 #include "support.h"
@@ -51,6 +52,7 @@ TEST_CASE("relu and leaky_relu match PyTorch forward and backward", "[activation
 }
 
 TEST_CASE("relu and leaky_relu simd path equals the reference bit for bit", "[activation][fastpath]") {
+  PREIMAGE_EACH_CPU_ISA();
   // odd length (a vector tail), both signs, exact zeros (derivative 0 at 0), -0, infinities and a NaN
   const size_t n = 1003;
   std::vector<float> x = to_float(random_vector(n, 77, -3, 3));
@@ -63,10 +65,10 @@ TEST_CASE("relu and leaky_relu simd path equals the reference bit for bit", "[ac
     INFO("slope " << slope);
     std::vector<float> y_ref(n), y(n), dx_ref = d_start, dx = d_start;  // non-zero start: must accumulate
     kernels::ref::leaky_relu_forward(x.data(), y_ref.data(), int64_t(n), slope);
-    kernels::simd::leaky_relu_forward(x.data(), y.data(), int64_t(n), slope);
+    kernels::cpu_kernels().simd_leaky_relu_forward(x.data(), y.data(), int64_t(n), slope);
     CHECK(same_bits(y, y_ref));
     kernels::ref::leaky_relu_backward(x.data(), d_y.data(), dx_ref.data(), int64_t(n), slope);
-    kernels::simd::leaky_relu_backward(x.data(), d_y.data(), dx.data(), int64_t(n), slope);
+    kernels::cpu_kernels().simd_leaky_relu_backward(x.data(), d_y.data(), dx.data(), int64_t(n), slope);
     CHECK(same_bits(dx, dx_ref));
   }
   // The launchers take the simd path unless the reference is asked for; either way the same bits.

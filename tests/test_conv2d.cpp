@@ -5,6 +5,7 @@
 #include <string>
 
 #include "conv_cases.h"
+#include "each_isa.h"
 #include "engine/ops.h"
 #include "engine/threads.h"
 #include "kernels/conv2d.h"
@@ -105,6 +106,7 @@ TEST_CASE("conv2d matches PyTorch forward and backward through the tape", "[conv
 }
 
 TEST_CASE("conv2d im2col path matches the reference", "[conv2d][fastpath]") {
+  PREIMAGE_EACH_CPU_ISA();
   uint64_t seed = 200;
   for (const Conv2dCase& c : conv2d_cases()) {
     INFO(c.name);
@@ -114,7 +116,7 @@ TEST_CASE("conv2d im2col path matches the reference", "[conv2d][fastpath]") {
     Tensor b = c.bias ? random_tensor(Shape{g.k}, seed++) : Tensor();
     Tensor y_ref = Tensor::empty(ys), y_fast = Tensor::empty(ys);
     kernels::ref::conv2d_forward<float>(g, x.data(), w.data(), b.data(), y_ref.data());
-    kernels::im2col::conv2d_forward(g, x.data(), w.data(), b.data(), y_fast.data());
+    kernels::cpu_kernels().im2col_conv2d_forward(g, x.data(), w.data(), b.data(), y_fast.data());
     CHECK(tolerance_ratio(y_fast.data(), y_ref.data(), static_cast<size_t>(y_ref.numel()), kAtol, kRtol) <= 1.0);
 
     // Gradients start from the same non-zero values, so a path that overwrites instead of accumulating fails.
@@ -122,7 +124,7 @@ TEST_CASE("conv2d im2col path matches the reference", "[conv2d][fastpath]") {
     Tensor dx_fast = dx_ref.clone(), dw_fast = dw_ref.clone(), db_fast = db_ref.clone();
     kernels::ref::conv2d_backward<float>(g, x.data(), w.data(), d_y.data(), dx_ref.data(), dw_ref.data(),
                                          db_ref.data());
-    kernels::im2col::conv2d_backward(g, x.data(), w.data(), d_y.data(), dx_fast.data(), dw_fast.data(),
+    kernels::cpu_kernels().im2col_conv2d_backward(g, x.data(), w.data(), d_y.data(), dx_fast.data(), dw_fast.data(),
                                      db_fast.data());
     CHECK(tolerance_ratio(dx_fast.data(), dx_ref.data(), static_cast<size_t>(dx_ref.numel()), kAtol, kRtol) <= 1.0);
     CHECK(tolerance_ratio(dw_fast.data(), dw_ref.data(), static_cast<size_t>(dw_ref.numel()), kAtol, kRtol) <= 1.0);
@@ -130,7 +132,7 @@ TEST_CASE("conv2d im2col path matches the reference", "[conv2d][fastpath]") {
 
     // Only some gradients wanted: the others are null and untouched.
     Tensor dw_only = Tensor::zeros(c.w), dw_only_ref = Tensor::zeros(c.w);
-    kernels::im2col::conv2d_backward(g, x.data(), w.data(), d_y.data(), nullptr, dw_only.data(), nullptr);
+    kernels::cpu_kernels().im2col_conv2d_backward(g, x.data(), w.data(), d_y.data(), nullptr, dw_only.data(), nullptr);
     kernels::ref::conv2d_backward<float>(g, x.data(), w.data(), d_y.data(), nullptr, dw_only_ref.data(), nullptr);
     CHECK(tolerance_ratio(dw_only.data(), dw_only_ref.data(), static_cast<size_t>(c.w.numel()), kAtol, kRtol) <= 1.0);
 
@@ -150,6 +152,7 @@ TEST_CASE("conv2d im2col path matches the reference", "[conv2d][fastpath]") {
 }
 
 TEST_CASE("conv2d im2col path on maps large enough for several bands, 1 and 2 threads", "[conv2d][fastpath]") {
+  PREIMAGE_EACH_CPU_ISA();
   // The path cuts the output rows into bands of ~max(256, 65536 / (Cg*kh*kw)) columns (kernels/cpu/conv2d_im2col.cpp);
   // these maps make 4 or more bands, so at 2 threads bands run in parallel (the input gradient's scatter in two
   // phases) and at 1 thread one after another; a partial last band, strides, asymmetric padding, groups and the
@@ -180,8 +183,8 @@ TEST_CASE("conv2d im2col path on maps large enough for several bands, 1 and 2 th
       INFO(c.name << ", " << threads << " threads");
       set_num_threads(threads);
       Tensor y = Tensor::empty(ys), dx = dx_start.clone(), dw = dw_start.clone();
-      kernels::im2col::conv2d_forward(g, x.data(), w.data(), b.data(), y.data());
-      kernels::im2col::conv2d_backward(g, x.data(), w.data(), d_y.data(), dx.data(), dw.data(), nullptr);
+      kernels::cpu_kernels().im2col_conv2d_forward(g, x.data(), w.data(), b.data(), y.data());
+      kernels::cpu_kernels().im2col_conv2d_backward(g, x.data(), w.data(), d_y.data(), dx.data(), dw.data(), nullptr);
       CHECK(tolerance_ratio(y.data(), y_ref.data(), static_cast<size_t>(y.numel()), kAtol, kRtol) <= 1.0);
       CHECK(tolerance_ratio(dx.data(), dx_ref.data(), static_cast<size_t>(dx.numel()), kAtol, kRtol) <= 1.0);
       CHECK(tolerance_ratio(dw.data(), dw_ref.data(), static_cast<size_t>(dw.numel()), kAtol, kRtol) <= 1.0);

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "each_isa.h"
 #include "engine/threads.h"
 #include "kernels/conv2d.h"
 #include "kernels/dispatch.h"
@@ -67,6 +68,7 @@ std::vector<Case> cases() {
 }  // namespace
 
 TEST_CASE("conv2d Winograd path matches the reference in double", "[conv2d][fastpath][winograd]") {
+  PREIMAGE_EACH_CPU_ISA();
   const int saved_threads = num_threads();
   uint64_t seed = 500;
   for (const Case& c : cases()) {
@@ -98,13 +100,13 @@ TEST_CASE("conv2d Winograd path matches the reference in double", "[conv2d][fast
       INFO("threads " << threads);
       set_num_threads(threads);
       std::vector<float> y(y_exact.size());
-      kernels::winograd::conv2d_forward(g, xf.data(), wf.data(), c.bias ? bf.data() : nullptr, y.data());
+      kernels::cpu_kernels().winograd_conv2d_forward(g, xf.data(), wf.data(), c.bias ? bf.data() : nullptr, y.data());
       const double ry = worst_ratio(y.data(), y_exact, y_mag);
       INFO("forward: worst |y - exact| / sum|w||x| = " << ry);
       CHECK(ry <= kTol);
       // d_x starts non-zero, so a path that overwrites instead of accumulating fails.
       std::vector<float> dx = to_float(dx_start);
-      kernels::winograd::conv2d_backward_input(g, wf.data(), dyf.data(), dx.data());
+      kernels::cpu_kernels().winograd_conv2d_backward_input(g, wf.data(), dyf.data(), dx.data());
       const double rdx = worst_ratio(dx.data(), dx_exact, dx_mag);
       INFO("input gradient: worst |d_x - exact| / sum|w||d_y| = " << rdx);
       CHECK(rdx <= kTol);
@@ -122,6 +124,7 @@ TEST_CASE("conv2d Winograd path matches the reference in double", "[conv2d][fast
 
 TEST_CASE("conv2d launcher sends 3x3 stride-1 convolutions with deep enough GEMMs to Winograd",
           "[conv2d][fastpath][winograd]") {
+  PREIMAGE_EACH_CPU_ISA();
   struct Dispatch {
     Case c;
     bool forward, input_gradient;  // expected on the Winograd path
@@ -161,15 +164,15 @@ TEST_CASE("conv2d launcher sends 3x3 stride-1 convolutions with deep enough GEMM
     // The launcher's result is bit-identical to the path it should have picked; the weight and bias gradients
     // always come from im2col.
     if (d.forward)
-      kernels::winograd::conv2d_forward(g, x.data(), w.data(), b.data(), y_direct.data());
+      kernels::cpu_kernels().winograd_conv2d_forward(g, x.data(), w.data(), b.data(), y_direct.data());
     else
-      kernels::im2col::conv2d_forward(g, x.data(), w.data(), b.data(), y_direct.data());
+      kernels::cpu_kernels().im2col_conv2d_forward(g, x.data(), w.data(), b.data(), y_direct.data());
     if (d.input_gradient) {
-      kernels::winograd::conv2d_backward_input(g, w.data(), d_y.data(), dx_direct.data());
-      kernels::im2col::conv2d_backward(g, x.data(), w.data(), d_y.data(), nullptr, dw_direct.data(),
+      kernels::cpu_kernels().winograd_conv2d_backward_input(g, w.data(), d_y.data(), dx_direct.data());
+      kernels::cpu_kernels().im2col_conv2d_backward(g, x.data(), w.data(), d_y.data(), nullptr, dw_direct.data(),
                                        db_direct.data());
     } else {
-      kernels::im2col::conv2d_backward(g, x.data(), w.data(), d_y.data(), dx_direct.data(), dw_direct.data(),
+      kernels::cpu_kernels().im2col_conv2d_backward(g, x.data(), w.data(), d_y.data(), dx_direct.data(), dw_direct.data(),
                                        db_direct.data());
     }
     auto same = [](const Tensor& a, const Tensor& r) {

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "conv_cases.h"
+#include "each_isa.h"
 #include "engine/ops.h"
 #include "kernels/conv2d.h"
 #include "kernels/conv_transpose2d.h"
@@ -165,6 +166,7 @@ TEST_CASE("conv_transpose2d matches PyTorch forward and backward through the tap
 }
 
 TEST_CASE("conv_transpose2d im2col path matches the reference", "[conv_transpose2d][fastpath]") {
+  PREIMAGE_EACH_CPU_ISA();
   uint64_t seed = 500;
   for (const ConvTranspose2dCase& c : conv_transpose2d_cases()) {
     INFO(c.name);
@@ -174,7 +176,7 @@ TEST_CASE("conv_transpose2d im2col path matches the reference", "[conv_transpose
     Tensor b = c.bias ? random_tensor(Shape{g.k}, seed++) : Tensor();
     Tensor y_ref = Tensor::empty(ys), y_fast = Tensor::empty(ys);
     kernels::ref::conv_transpose2d_forward<float>(g, x.data(), w.data(), b.data(), y_ref.data());
-    kernels::im2col::conv_transpose2d_forward(g, x.data(), w.data(), b.data(), y_fast.data());
+    kernels::cpu_kernels().im2col_conv_transpose2d_forward(g, x.data(), w.data(), b.data(), y_fast.data());
     CHECK(tolerance_ratio(y_fast.data(), y_ref.data(), static_cast<size_t>(y_ref.numel()), kAtol, kRtol) <= 1.0);
 
     // Gradients start from the same non-zero values, so a path that overwrites instead of accumulating fails.
@@ -182,7 +184,7 @@ TEST_CASE("conv_transpose2d im2col path matches the reference", "[conv_transpose
     Tensor dx_fast = dx_ref.clone(), dw_fast = dw_ref.clone(), db_fast = db_ref.clone();
     kernels::ref::conv_transpose2d_backward<float>(g, x.data(), w.data(), d_y.data(), dx_ref.data(), dw_ref.data(),
                                                    db_ref.data());
-    kernels::im2col::conv_transpose2d_backward(g, x.data(), w.data(), d_y.data(), dx_fast.data(), dw_fast.data(),
+    kernels::cpu_kernels().im2col_conv_transpose2d_backward(g, x.data(), w.data(), d_y.data(), dx_fast.data(), dw_fast.data(),
                                                db_fast.data());
     CHECK(tolerance_ratio(dx_fast.data(), dx_ref.data(), static_cast<size_t>(dx_ref.numel()), kAtol, kRtol) <= 1.0);
     CHECK(tolerance_ratio(dw_fast.data(), dw_ref.data(), static_cast<size_t>(dw_ref.numel()), kAtol, kRtol) <= 1.0);
@@ -190,7 +192,7 @@ TEST_CASE("conv_transpose2d im2col path matches the reference", "[conv_transpose
 
     // Only d_x wanted: the others are null.
     Tensor dx_only = Tensor::zeros(c.x), dx_only_ref = Tensor::zeros(c.x);
-    kernels::im2col::conv_transpose2d_backward(g, x.data(), w.data(), d_y.data(), dx_only.data(), nullptr, nullptr);
+    kernels::cpu_kernels().im2col_conv_transpose2d_backward(g, x.data(), w.data(), d_y.data(), dx_only.data(), nullptr, nullptr);
     kernels::ref::conv_transpose2d_backward<float>(g, x.data(), w.data(), d_y.data(), dx_only_ref.data(), nullptr,
                                                    nullptr);
     CHECK(tolerance_ratio(dx_only.data(), dx_only_ref.data(), static_cast<size_t>(c.x.numel()), kAtol, kRtol) <= 1.0);

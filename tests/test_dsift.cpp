@@ -12,6 +12,7 @@ extern "C" {
 #include <vl/dsift.h>
 }
 
+#include "each_isa.h"
 #include "engine/ops.h"
 #include "feature_images.h"
 #include "features/dsift.h"
@@ -160,6 +161,7 @@ TEST_CASE("dsift launcher handles a batch sample by sample", "[dsift]") {
 
 TEST_CASE("dsift fast paths (interleaved pooling, framevec normalisation) equal the reference bit for bit",
           "[dsift][fastpath]") {
+  PREIMAGE_EACH_CPU_ISA();
   // Whole launchers (orientation -> pooling -> normalisation, and the backward chain) with the fast pooling against
   // cpu_path() == reference. The backward accumulates: d_image starts random.
   std::vector<Tensor> images;

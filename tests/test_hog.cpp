@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "each_isa.h"
 #include "engine/error.h"
 #include "engine/image_io.h"
 #include "engine/ops.h"
@@ -352,6 +353,7 @@ TEST_CASE("hog reference path matches vl_hog too", "[hog]") {
 }
 
 TEST_CASE("hog cellrow path equals the reference bit for bit at 1 and 2 threads", "[hog][fastpath]") {
+  PREIMAGE_EACH_CPU_ISA();
   const int saved_threads = num_threads();
   std::vector<Tensor> images;
   const Tensor photo = read_image(std::string(kMate) + "LadyBird.jpg", ImageChannels::rgb);
@@ -390,6 +392,7 @@ TEST_CASE("hog cellrow path equals the reference bit for bit at 1 and 2 threads"
 
 TEST_CASE("hog cellrow backward (and normalisation) equals the reference bit for bit at 1 and 2 threads",
           "[hog][fastpath]") {
+  PREIMAGE_EACH_CPU_ISA();
   // The backward steps accumulate: start from random d_grad / d_image so the += is checked too. The gradient map
   // and channel map come from the (tested) forward; d_hist is random, d_grad random (with exact zeros: a skipped
   // source must leave its target bit-identical).

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include "conv_cases.h"
+#include "each_isa.h"
 #include "engine/ops.h"
 #include "kernels/linear.h"
 #include "support.h"
@@ -77,6 +78,7 @@ TEST_CASE("linear matches PyTorch forward and backward through the tape", "[line
 }
 
 TEST_CASE("linear GEMM path matches the reference", "[linear][fastpath]") {
+  PREIMAGE_EACH_CPU_ISA();
   // The 300-long case: float32 error ~ sqrt(300) 2^-24 |terms| ~ 1e-6 relative to sums of size ~10.
   constexpr double atol = 1e-4, rtol = 1e-4;
   uint64_t seed = 700;
@@ -87,7 +89,7 @@ TEST_CASE("linear GEMM path matches the reference", "[linear][fastpath]") {
     Tensor d_y = random_tensor(Shape{c.n, c.out}, seed++);
     Tensor y_ref = Tensor::empty(Shape{c.n, c.out}), y_fast = Tensor::empty(Shape{c.n, c.out});
     kernels::ref::linear_forward<float>(c.n, c.in, c.out, x.data(), w.data(), b.data(), y_ref.data());
-    kernels::gemm::linear_forward(c.n, c.in, c.out, x.data(), w.data(), b.data(), y_fast.data());
+    kernels::cpu_kernels().gemm_linear_forward(c.n, c.in, c.out, x.data(), w.data(), b.data(), y_fast.data());
     CHECK(tolerance_ratio(y_fast.data(), y_ref.data(), static_cast<size_t>(y_ref.numel()), atol, rtol) <= 1.0);
     // Same non-zero starting gradients for both: overwriting instead of accumulating fails.
     Tensor dx_ref = random_tensor(x.shape(), 1), dw_ref = random_tensor(w.shape(), 2),
@@ -95,7 +97,7 @@ TEST_CASE("linear GEMM path matches the reference", "[linear][fastpath]") {
     Tensor dx_fast = dx_ref.clone(), dw_fast = dw_ref.clone(), db_fast = db_ref.clone();
     kernels::ref::linear_backward<float>(c.n, c.in, c.out, x.data(), w.data(), d_y.data(), dx_ref.data(),
                                          dw_ref.data(), db_ref.data());
-    kernels::gemm::linear_backward(c.n, c.in, c.out, x.data(), w.data(), d_y.data(), dx_fast.data(), dw_fast.data(),
+    kernels::cpu_kernels().gemm_linear_backward(c.n, c.in, c.out, x.data(), w.data(), d_y.data(), dx_fast.data(), dw_fast.data(),
                                    db_fast.data());
     CHECK(tolerance_ratio(dx_fast.data(), dx_ref.data(), static_cast<size_t>(x.numel()), atol, rtol) <= 1.0);
     CHECK(tolerance_ratio(dw_fast.data(), dw_ref.data(), static_cast<size_t>(w.numel()), atol, rtol) <= 1.0);

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "conv_cases.h"
+#include "each_isa.h"
 #include "engine/ops.h"
 #include "engine/threads.h"
 #include "kernels/lrn.h"
@@ -95,6 +96,7 @@ TEST_CASE("lrn matches PyTorch local_response_norm forward and backward", "[lrn]
 }
 
 TEST_CASE("lrn pixelblock path matches the reference at 1 and 2 threads", "[lrn][fastpath]") {
+  PREIMAGE_EACH_CPU_ISA();
   struct Case {
     int64_t n, c, hw;
     LrnParams p;
@@ -123,8 +125,8 @@ TEST_CASE("lrn pixelblock path matches the reference at 1 and 2 threads", "[lrn]
                 << " threads");
       set_num_threads(threads);
       Tensor y = Tensor::empty(shape), dx = dx_start.clone();
-      kernels::pixelblock::lrn_forward(cs.n, cs.c, cs.hw, cs.p, x.data(), y.data());
-      kernels::pixelblock::lrn_backward(cs.n, cs.c, cs.hw, cs.p, x.data(), d_y.data(), dx.data());
+      kernels::cpu_kernels().pixelblock_lrn_forward(cs.n, cs.c, cs.hw, cs.p, x.data(), y.data());
+      kernels::cpu_kernels().pixelblock_lrn_backward(cs.n, cs.c, cs.hw, cs.p, x.data(), d_y.data(), dx.data());
       CHECK(tolerance_ratio(y.data(), y_ref.data(), static_cast<size_t>(y.numel()), atol, rtol) <= 1.0);
       CHECK(tolerance_ratio(dx.data(), dx_ref.data(), static_cast<size_t>(dx.numel()), atol, rtol) <= 1.0);
       // The launcher follows cpu_path(): bit-identical to the function it dispatches to.

@@ -5,6 +5,7 @@
 
 #include <cmath>
 
+#include "each_isa.h"
 #include "engine/ops.h"
 #include "kernels/dispatch.h"
 #include "kernels/regularisers.h"
@@ -298,6 +299,7 @@ Tensor prior_test_image(const Shape& s, uint64_t seed) {
 }  // namespace
 
 TEST_CASE("priors: simd path equals the reference (gradients bit for bit)", "[regularisers][fastpath]") {
+  PREIMAGE_EACH_CPU_ISA();
   const float B = 80.0f, V = B / 6.5f;
   for (const Shape& s : {Shape{1, 1, 227, 227}, Shape{2, 3, 17, 23}, Shape{1, 3, 1, 9}, Shape{1, 1, 6, 1}}) {
     const Tensor x = prior_test_image(s, 17 + s.numel());
@@ -308,26 +310,26 @@ TEST_CASE("priors: simd path equals the reference (gradients bit for bit)", "[re
       REQUIRE(kernels::simd::supports(e));
       // N_alpha
       const float f_ref = kernels::ref::isotropic_alpha_norm_forward(x.data(), n, c, h, w, e, B);
-      const float f_simd = kernels::simd::isotropic_alpha_norm_forward(x.data(), n, c, h, w, e, B);
+      const float f_simd = kernels::cpu_kernels().simd_isotropic_alpha_norm_forward(x.data(), n, c, h, w, e, B);
       CHECK(std::abs(f_simd - f_ref) <= 2e-7 * std::abs(f_ref));  // summation order only: 1 float ulp at most
       std::vector<float> g_ref = seed_grad, g_simd = seed_grad;
       kernels::ref::isotropic_alpha_norm_backward(x.data(), 0.7f, g_ref.data(), n, c, h, w, e, B);
-      kernels::simd::isotropic_alpha_norm_backward(x.data(), 0.7f, g_simd.data(), n, c, h, w, e, B);
+      kernels::cpu_kernels().simd_isotropic_alpha_norm_backward(x.data(), 0.7f, g_simd.data(), n, c, h, w, e, B);
       CHECK(count_bit_differences(g_simd, g_ref) == 0);
       // TV^beta
       const float t_ref = kernels::ref::tv_beta_forward(x.data(), n * c, h, w, e, V);
-      const float t_simd = kernels::simd::tv_beta_forward(x.data(), n * c, h, w, e, V);
+      const float t_simd = kernels::cpu_kernels().simd_tv_beta_forward(x.data(), n * c, h, w, e, V);
       CHECK(std::abs(t_simd - t_ref) <= 2e-7 * std::abs(t_ref));
       g_ref = seed_grad;
       g_simd = seed_grad;
       kernels::ref::tv_beta_backward(x.data(), -1.3f, g_ref.data(), n * c, h, w, e, V);
-      kernels::simd::tv_beta_backward(x.data(), -1.3f, g_simd.data(), n * c, h, w, e, V);
+      kernels::cpu_kernels().simd_tv_beta_backward(x.data(), -1.3f, g_simd.data(), n * c, h, w, e, V);
       CHECK(count_bit_differences(g_simd, g_ref) == 0);
     }
     // B+ projection: radius inside the range of pixel norms, so some pixels move and some do not
     std::vector<float> p_ref = x.to_vector(), p_simd = x.to_vector();
     kernels::ref::project_ball(p_ref.data(), n, c, h * w, 2 * B);
-    kernels::simd::project_ball(p_simd.data(), n, c, h * w, 2 * B);
+    kernels::cpu_kernels().simd_project_ball(p_simd.data(), n, c, h * w, 2 * B);
     CHECK(count_bit_differences(p_simd, p_ref) == 0);
     CHECK(count_bit_differences(p_simd, x.to_vector()) > 0);
   }
@@ -338,6 +340,7 @@ TEST_CASE("priors: simd path equals the reference (gradients bit for bit)", "[re
 }
 
 TEST_CASE("priors: launchers use the simd path and agree with the reference path", "[regularisers][fastpath]") {
+  PREIMAGE_EACH_CPU_ISA();
   const Tensor x = prior_test_image(Shape{1, 3, 31, 29}, 3);
   for (auto [alpha, beta] : std::vector<std::pair<float, float>>{{6.0f, 2.0f}, {3.0f, 1.5f}}) {
     INFO("alpha " << alpha << " beta " << beta);

@@ -32,6 +32,26 @@ if "$bin" demo "$photo" --out "$work/demo" --size 48 >"$work/stdout" 2>&1 &&
    [ -s "$work/demo/input.png" ] && [ -s "$work/demo/gradient.png" ]; then ok "demo on a small photo"
 else bad "demo on a small photo"; cat "$work/stdout"; fi
 
+# --- CPU code path (kernels/cpu_isa.h) ---
+"$bin" --version >"$work/version" 2>&1
+runnable=$(sed -n 's/.*this machine runs: \([a-z0-9 ]*\);.*/\1/p' "$work/version")
+case " $runnable " in *" baseline "*) ok "--version lists the runnable code paths ($runnable)" ;;
+  *) bad "--version lists the runnable code paths"; cat "$work/version" ;; esac
+for isa in $runnable; do
+  if PREIMAGE_ISA=$isa "$bin" --version 2>&1 | grep -q "CPU code path: $isa "; then ok "PREIMAGE_ISA=$isa is used"
+  else bad "PREIMAGE_ISA=$isa is used"; fi
+done
+expect_fail "PREIMAGE_ISA: an unknown value is refused" "not an ISA this build knows" \
+  env PREIMAGE_ISA=sse9 "$bin" --version
+for isa in avx2 avx512; do
+  case " $runnable " in *" $isa "*) ;;
+    *) expect_fail "PREIMAGE_ISA=$isa is refused on a machine without it" "cannot run the $isa code path" \
+         env PREIMAGE_ISA=$isa "$bin" features "$photo" --size 64 --out "$work/isa_$isa" ;; esac
+done
+if PREIMAGE_ISA=baseline "$bin" invert "$photo" --size 48 --iters 3 --out "$work/isa_base" 2>/dev/null &&
+   grep -q '"cpu_isa": "baseline"' "$work/isa_base/config.json"; then ok "config.json records the CPU code path"
+else bad "config.json records the CPU code path"; fi
+
 # --- features ---
 mkdir -p "$work/empty" "$work/mixed"
 cp "$data/tiny_7x7.png" "$work/mixed/"; cp "$data/corrupt/truncated.png" "$work/mixed/"

@@ -12,7 +12,8 @@ part is the published one) is
        <golden>/models/<model>.pth          torchvision vgg16 state_dict (vgg-vd-16 only)
        <golden>/models/torchvision_alexnet.pth   torchvision's AlexNet, which the converter must refuse
   2. run in float64 (the float32-rounded weights promoted) on one input z of the network, recording every layer's
-     output and the gradient of sum(c * top) with respect to the input.
+     output, the gradient of sum(c * top) with respect to the input, and how much that gradient moves when the
+     near-ties of max-pooling windows and ReLUs fall the other way (TIE_DELTA below).
 The test converts each file with tools/convert_weights.py, loads it and compares. All formats of a model share z:
 each format's raw image is image.<fmt> = P_fmt^-1(z), P being that source's preprocessing (MatConvNet: minus the
 mean image/pixel; Caffe ONNX: RGB->BGR minus the BGR mean; torchvision: (x/255 - mean)/std), and d_image.<fmt> the
@@ -178,8 +179,50 @@ def torch_modules(layers, weights):
     return nn.Sequential(*mods).eval()
 
 
-def run_float64(layers, weights, x, first, last, c_seed):
-    """Outputs of layers first..last on input x (float64) and d(sum(c * out_last))/dx."""
+# Near-ties. The network is piecewise smooth: a max-pooling window whose two largest inputs differ by less than
+# the float32 error of the engine under test, or a ReLU input that close to 0, may fall on either side in float32,
+# and the input gradient then moves (the receptive field of that unit gets another unit's gradient) although both
+# answers are right to rounding. Which side is taken depends on the machine's arithmetic (FMA or not, vector width,
+# summation order), so a gradient tolerance over all elements would be machine-dependent. For each delta in
+# TIE_DELTAS the golden file marks the input elements whose gradient changes when every tie within delta * max|layer
+# input| falls the other way ("tie<k>.*", 1 = depends on a tie); the test measures its own worst forward error e
+# (relative to each layer's scale), and since no margin above 2e can flip, compares the gradient where the mask
+# of the smallest delta >= 2e is 0 (tests/test_models.cpp). Windows of ReLU zeros are exact ties in float32 as well
+# and are not counted.
+TIE_DELTAS = [1e-6, 2e-6, 4e-6, 8e-6]
+
+
+def pool_windows(y, k, s):
+    """[N, C, Ho, Wo, k*k]: the windows of max_pool2d(y, k, s, ceil_mode=True), -inf beyond the border."""
+    n, c, h, w = y.shape
+    ho, wo = pool_out(h, k, s), pool_out(w, k, s)
+    y = F.pad(y, (0, (wo - 1) * s + k - w, 0, (ho - 1) * s + k - h), value=float("-inf"))
+    return y.unfold(2, k, s).unfold(3, k, s).reshape(n, c, ho, wo, k * k)
+
+
+def switched(kind, y, p, flip, delta):
+    """ReLU or max-pooling with its switches explicit. flip=True routes the gradient through the other side of
+    every near-tie; the value is the same either way (straight-through), so the two backward passes differ only
+    where a tie matters."""
+    tol = delta * y.detach().abs().max()
+    if kind == "relu":
+        on = y.detach() > 0
+        out = y * on
+        if flip:
+            out = out.detach() + (y * (on ^ (y.detach().abs() < tol)) - (y * on).detach())
+        return out
+    win = pool_windows(y, *p)
+    top = win.detach().topk(2, dim=-1)
+    out = win.gather(-1, top.indices[..., :1]).squeeze(-1)
+    if flip:
+        near = ((top.values[..., 0] - top.values[..., 1]) < tol) & (top.values[..., 0] != 0)
+        other = win.gather(-1, torch.where(near[..., None], top.indices[..., 1:2], top.indices[..., :1])).squeeze(-1)
+        out = out.detach() + (other - other.detach())
+    return out
+
+
+def run_float64(layers, weights, x, first, last, c_seed, flip=False, delta=0.0):
+    """Outputs of layers first..last on input x (float64) and d(sum(c * out_last))/dx; flip: see switched()."""
     names = [l[0] for l in layers]
     a, b = names.index(first), names.index(last)
     x = x.clone().double().requires_grad_()
@@ -193,11 +236,13 @@ def run_float64(layers, weights, x, first, last, c_seed):
             w, bias = weights[name]
             y = F.linear(y.flatten(1), w.double(), bias.double())
         elif kind == "relu":
-            y = F.relu(y)
+            y = switched(kind, y, p, flip, delta)
         elif kind == "lrn":
             y = F.local_response_norm(y, *p)
         elif kind == "pool":
-            y = F.max_pool2d(y, p[0], p[1], ceil_mode=True)
+            ref = F.max_pool2d(y.detach(), p[0], p[1], ceil_mode=True)
+            y = switched(kind, y, p, flip, delta)
+            assert torch.equal(y.detach(), ref), name  # the explicit windows are PyTorch's max_pool2d
         elif kind == "softmax":
             y = F.softmax(y, dim=1)
         outs[name] = y
@@ -360,10 +405,17 @@ def from_network_input(z, fmt, mean):
 
 
 def golden_entries(layers, weights, z, first, last, prefix, c_seed):
+    """Outputs, c, d_z and, per TIE_DELTAS, the mask of the elements of d_z that depend on a tie."""
     outs, c, d_z = run_float64(layers, weights, z[None], first, last, c_seed)
     g = {prefix + "out." + n: v.detach() for n, v in outs.items()}
     g[prefix + "c"] = c
-    return g, d_z[0]
+    ties = []
+    for delta in TIE_DELTAS:
+        _, _, d_flip = run_float64(layers, weights, z[None], first, last, c_seed, flip=True, delta=delta)
+        ties.append(((d_z - d_flip).abs() > 1e-9 * d_z.abs().max()).double()[0])
+        print("  %s%s: %.1f%% of the input gradient depends on ties within %.0e" %
+              (prefix, last, 100 * ties[-1].mean().item(), delta))
+    return g, d_z[0], ties
 
 
 def cases():
@@ -408,18 +460,23 @@ def cases():
             formats["onnx"] = "torchvision"
 
         last = "pool5" if model == "vgg-vd-16" else "prob"
-        g, d_z = golden_entries(layers, weights, z, layers[0][0], last, "", 400 + seed)
+        g, d_z, ties = golden_entries(layers, weights, z, layers[0][0], last, "", 400 + seed)
         for fmt, kind in formats.items():
             image, pull = from_network_input(z, kind, mean_full)
             g["image." + fmt] = image[None]
             g["d_image." + fmt] = pull(d_z)[None]
+            for k, tie in enumerate(ties):
+                g["tie%d.%s" % (k, fmt)] = (pull(tie) != 0).double()[None]
         if model == "vgg-vd-16":
             head_in = torch.relu(torch.randn(1, 512, 7, 7, generator=torch.Generator().manual_seed(7),
                                              dtype=torch.float64) * 50)
-            gh, d_head = golden_entries(layers, weights, head_in[0], "fc6", "prob", "head.", 500 + seed)
+            gh, d_head, ties_head = golden_entries(layers, weights, head_in[0], "fc6", "prob", "head.", 500 + seed)
             g.update(gh)
             g["head.in"] = head_in
             g["head.d_in"] = d_head[None]
+            for k, tie in enumerate(ties_head):
+                g["head.tie%d" % k] = tie[None]
+        g["tie_deltas"] = torch.tensor(TIE_DELTAS, dtype=torch.float64)
         result.append(("models_" + model, g))
 
     import torchvision

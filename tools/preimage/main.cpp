@@ -3,14 +3,25 @@
 
 #include <cstdio>
 #include <exception>
+#include <string>
 
 #include "engine/error.h"
+#include "kernels/cpu_isa.h"
 #include "tools/preimage/commands.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"preimage: what image representations keep. Pre-images of HOG, DSIFT, LBP and CNN layers."};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "preimage 0.1.0");
+  // The CPU code path is part of the version: two runs of one binary may differ in it (kernels/cpu_isa.h).
+  app.set_version_flag("--version", [] {
+    namespace k = preimage::kernels;
+    std::string runnable;
+    for (k::Isa isa : {k::Isa::baseline, k::Isa::avx2, k::Isa::avx512})
+      if (k::isa_supported(isa)) runnable += std::string(runnable.empty() ? "" : " ") + k::isa_name(isa);
+    return std::string("preimage " PREIMAGE_VERSION " (git " PREIMAGE_GIT_HASH ")\nCPU code path: ") +
+           k::isa_name(k::cpu_kernels().isa) + " (this machine runs: " + runnable +
+           "; PREIMAGE_ISA=baseline|avx2|avx512 forces one)";
+  });
   preimage::tools::register_commands(app);
   try {
     app.parse(argc, argv);

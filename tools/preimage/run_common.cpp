@@ -15,6 +15,7 @@
 #include "engine/image_io.h"
 #include "engine/image_ops.h"
 #include "engine/threads.h"
+#include "kernels/cpu_isa.h"
 
 #ifndef PREIMAGE_GIT_HASH
 #define PREIMAGE_GIT_HASH "unknown"
@@ -56,7 +57,8 @@ void write_json(const std::string& path, const nlohmann::json& j) { write_file_a
 
 nlohmann::json run_record(const std::string& command, int) {
   return {{"program", "preimage"}, {"version", PREIMAGE_VERSION}, {"git", PREIMAGE_GIT_HASH},
-          {"command", command}, {"threads", num_threads()}};
+          {"command", command}, {"threads", num_threads()},
+          {"cpu_isa", kernels::isa_name(kernels::cpu_kernels().isa)}};
 }
 
 Tensor load_input(const std::string& path, bool gray, int size) {
