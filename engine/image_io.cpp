@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdint>
+#include <csetjmp>
 #include <cstdlib>
 #include <cmath>
 #include <cstdio>
@@ -10,6 +11,7 @@
 #include <fstream>
 #include <vector>
 
+#include <png.h>
 #include <stb_image.h>
 #include <stb_image_write.h>
 
@@ -93,14 +95,24 @@ Tensor read_image(const std::string& path, ImageChannels channels) {
                                                     : (gray_file ? 1 : 3);
   check_pnm_size(path, bytes);  // stb pads a truncated PNM with zeros instead of failing
   int c_read = 0;
-  unsigned char* pixels = stbi_load_from_memory(bytes.data(), len, &w, &h, &c_read, want);
+  // 16-bit PNG/PNM (write_png16) keep their precision: v / 257 maps 0..65535 onto 0..255.
+  const bool wide = stbi_is_16_bit_from_memory(bytes.data(), len) != 0;
+  void* pixels = wide ? static_cast<void*>(stbi_load_16_from_memory(bytes.data(), len, &w, &h, &c_read, want))
+                      : static_cast<void*>(stbi_load_from_memory(bytes.data(), len, &w, &h, &c_read, want));
   if (!pixels) fail(path, ": cannot decode image (", stbi_failure_reason(), "); the file may be truncated or corrupt");
 
   Tensor t = Tensor::empty(Shape{1, want, h, w});
   float* out = t.data();  // [1, want, h, w]
   const int64_t hw = int64_t{h} * w;
-  for (int64_t i = 0; i < hw; ++i)
-    for (int c = 0; c < want; ++c) out[c * hw + i] = static_cast<float>(pixels[i * want + c]);
+  if (wide) {
+    const auto* px = static_cast<const uint16_t*>(pixels);
+    for (int64_t i = 0; i < hw; ++i)
+      for (int c = 0; c < want; ++c) out[c * hw + i] = static_cast<float>(px[i * want + c]) / 257.0f;
+  } else {
+    const auto* px = static_cast<const unsigned char*>(pixels);
+    for (int64_t i = 0; i < hw; ++i)
+      for (int c = 0; c < want; ++c) out[c * hw + i] = static_cast<float>(px[i * want + c]);
+  }
   stbi_image_free(pixels);
   return t;
 }
@@ -113,11 +125,61 @@ void append_bytes(void* ctx, void* data, int size) {
 }
 }  // namespace
 
+namespace {
+void check_writable_image(const char* op, const View& image) {
+  PI_CHECK(image.device == Device::cpu, op, ": image must be on the CPU");
+  PI_CHECK(image.shape.ndim() == 4 && image.shape[0] == 1 && (image.shape[1] == 1 || image.shape[1] == 3), op,
+           ": expected a [1, 1|3, H, W] image, got ", image.shape.str());
+  PI_CHECK(image.contiguous(), op, ": image must be contiguous");
+}
+
+void append_png_bytes(png_structp png, png_bytep data, png_size_t size) {
+  auto* v = static_cast<std::vector<unsigned char>*>(png_get_io_ptr(png));
+  v->insert(v->end(), data, data + size);
+}
+void png_warning_ignored(png_structp, png_const_charp) {}
+
+// libpng reports errors by longjmp to this frame, which therefore holds no object with a destructor.
+bool encode_png16(png_structp png, png_infop info, std::vector<unsigned char>* encoded, const unsigned char* px,
+                  int w, int h, int c) {
+  if (setjmp(png_jmpbuf(png))) return false;
+  png_set_write_fn(png, encoded, append_png_bytes, nullptr);
+  png_set_IHDR(png, info, static_cast<png_uint_32>(w), static_cast<png_uint_32>(h), 16,
+               c == 1 ? PNG_COLOR_TYPE_GRAY : PNG_COLOR_TYPE_RGB, PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT,
+               PNG_FILTER_TYPE_DEFAULT);
+  png_write_info(png, info);
+  for (int y = 0; y < h; ++y) png_write_row(png, const_cast<unsigned char*>(px) + static_cast<size_t>(y) * w * c * 2);
+  png_write_end(png, nullptr);
+  return true;
+}
+}  // namespace
+
+void write_png16(const std::string& path, const View& image) {
+  check_writable_image("write_png16", image);
+  const int c = static_cast<int>(image.shape[1]), h = static_cast<int>(image.shape[2]),
+            w = static_cast<int>(image.shape[3]);
+  const int64_t hw = int64_t{h} * w;
+  // Rows of big-endian 16-bit samples, pixel-interleaved: [H][W][C] x 2 bytes; v in 0..255 -> round(257 v).
+  std::vector<unsigned char> px(static_cast<size_t>(hw * c * 2));
+  for (int64_t i = 0; i < hw; ++i)
+    for (int k = 0; k < c; ++k) {
+      float v = image.data[k * hw + i];
+      v = std::isfinite(v) ? std::min(255.0f, std::max(0.0f, v)) : 0.0f;
+      const auto q = static_cast<uint16_t>(std::lround(v * 257.0f));
+      px[static_cast<size_t>((i * c + k) * 2)] = static_cast<unsigned char>(q >> 8);
+      px[static_cast<size_t>((i * c + k) * 2 + 1)] = static_cast<unsigned char>(q & 0xff);
+    }
+  std::vector<unsigned char> encoded;
+  png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, nullptr, nullptr, png_warning_ignored);
+  png_infop info = png ? png_create_info_struct(png) : nullptr;
+  const bool ok = info && encode_png16(png, info, &encoded, px.data(), w, h, c);
+  png_destroy_write_struct(&png, &info);
+  PI_CHECK(ok, path, ": 16-bit PNG encoding failed");
+  write_file_atomic(path, std::string(encoded.begin(), encoded.end()));
+}
+
 void write_png(const std::string& path, const View& image) {
-  PI_CHECK(image.device == Device::cpu, "write_png: image must be on the CPU");
-  PI_CHECK(image.shape.ndim() == 4 && image.shape[0] == 1 && (image.shape[1] == 1 || image.shape[1] == 3),
-           "write_png: expected a [1, 1|3, H, W] image, got ", image.shape.str());
-  PI_CHECK(image.contiguous(), "write_png: image must be contiguous");
+  check_writable_image("write_png", image);
   const int c = static_cast<int>(image.shape[1]), h = static_cast<int>(image.shape[2]),
             w = static_cast<int>(image.shape[3]);
   const int64_t hw = int64_t{h} * w;

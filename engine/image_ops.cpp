@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
+#include <vector>
 
 #include "engine/error.h"
 #include "engine/image_io.h"
@@ -78,6 +80,64 @@ Tensor resize_bilinear(const View& image, int64_t height, int64_t width) {
   return out;
 }
 
+namespace {
+// One axis of resize_antialiased: for each output index, the first input index and the normalised weights.
+struct AxisTaps {
+  std::vector<int64_t> first;
+  std::vector<std::vector<double>> weights;
+};
+AxisTaps antialias_taps(int64_t in, int64_t out) {
+  const double scale = double(in) / out, support = std::max(scale, 1.0);
+  AxisTaps t;
+  for (int64_t i = 0; i < out; ++i) {
+    const double centre = (i + 0.5) * scale;
+    const auto lo = std::max<int64_t>(0, static_cast<int64_t>(std::floor(centre - support + 0.5)));
+    const auto hi = std::min<int64_t>(in, static_cast<int64_t>(std::floor(centre + support + 0.5)));
+    std::vector<double> w;
+    double sum = 0;
+    for (int64_t x = lo; x < hi; ++x) {
+      const double v = std::max(0.0, 1.0 - std::fabs((x + 0.5 - centre) / support));
+      w.push_back(v);
+      sum += v;
+    }
+    for (double& v : w) v /= sum;
+    t.first.push_back(lo);
+    t.weights.push_back(std::move(w));
+  }
+  return t;
+}
+}  // namespace
+
+Tensor resize_antialiased(const View& image, int64_t height, int64_t width) {
+  check_image("resize_antialiased", image);
+  PI_CHECK(height > 0 && width > 0, "resize_antialiased: output size must be positive");
+  const int64_t c = image.shape[1], h = image.shape[2], w = image.shape[3];
+  const AxisTaps tx = antialias_taps(w, width), ty = antialias_taps(h, height);
+  std::vector<double> rows(static_cast<size_t>(c * h * width));  // horizontal pass: [C, h, width]
+  for (int64_t k = 0; k < c; ++k)
+    for (int64_t y = 0; y < h; ++y) {
+      const float* src = image.data + (k * h + y) * w;
+      for (int64_t j = 0; j < width; ++j) {
+        double a = 0;
+        const std::vector<double>& wt = tx.weights[static_cast<size_t>(j)];
+        for (size_t t = 0; t < wt.size(); ++t) a += wt[t] * src[tx.first[static_cast<size_t>(j)] + static_cast<int64_t>(t)];
+        rows[static_cast<size_t>((k * h + y) * width + j)] = a;
+      }
+    }
+  Tensor out = Tensor::empty(Shape{1, c, height, width});
+  for (int64_t k = 0; k < c; ++k)
+    for (int64_t i = 0; i < height; ++i) {
+      const std::vector<double>& wt = ty.weights[static_cast<size_t>(i)];
+      for (int64_t j = 0; j < width; ++j) {
+        double a = 0;
+        for (size_t t = 0; t < wt.size(); ++t)
+          a += wt[t] * rows[static_cast<size_t>((k * h + ty.first[static_cast<size_t>(i)] + static_cast<int64_t>(t)) * width + j)];
+        out.data()[(k * height + i) * width + j] = static_cast<float>(a);
+      }
+    }
+  return out;
+}
+
 Tensor contact_sheet(const std::vector<View>& images, int64_t height, int64_t gap) {
   PI_CHECK(!images.empty() && height > 0, "contact_sheet: nothing to compose");
   std::vector<Tensor> tiles;
@@ -110,6 +170,29 @@ Tensor stretch_contrast(const View& image) {
   const auto [lo, hi] = std::minmax_element(out.data(), out.data() + out.numel());
   const float a = *lo, b = *hi;
   for (int64_t i = 0; i < out.numel(); ++i) out.data()[i] = b > a ? 255.0f * (out.data()[i] - a) / (b - a) : 128.0f;
+  return out;
+}
+
+Tensor stretch_for_display(const View& image, double percent) {
+  check_image("stretch_for_display", image);
+  PI_CHECK(percent >= 0 && percent < 50, "stretch_for_display: percent = ", percent, " must be in [0, 50)");
+  const int64_t n = image.numel();
+  std::vector<float> sorted(image.data, image.data + n);
+  for (float& v : sorted)
+    if (!std::isfinite(v)) v = -std::numeric_limits<float>::infinity();
+  const auto at = [&](double q) {  // the value of rank q * (n - 1), nearest rank
+    const auto k = static_cast<int64_t>(std::llround(q * static_cast<double>(n - 1)));
+    std::nth_element(sorted.begin(), sorted.begin() + k, sorted.end());
+    return sorted[static_cast<size_t>(k)];
+  };
+  const float lo = at(percent / 100), hi = at(1 - percent / 100);
+  Tensor out = Tensor::empty(image.shape);
+  for (int64_t i = 0; i < n; ++i) {
+    const float v = image.data[i];
+    out.data()[i] = !(hi > lo) || !std::isfinite(lo) ? 128.0f
+                    : !std::isfinite(v)               ? 0.0f
+                                                      : std::clamp(255.0f * (v - lo) / (hi - lo), 0.0f, 255.0f);
+  }
   return out;
 }
 

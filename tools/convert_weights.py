@@ -25,7 +25,8 @@ layer, never a silently different network. Output: tensors "<layer>.weight" (con
   preimage.model, preimage.fc_width, preimage.num_classes, preimage.input_size "[h, w]",
   preimage.input_order "RGB" | "BGR" (the channel order conv1 expects), preimage.mean "[m0, m1, m2]" (0-255 scale,
   in input_order) or the tensor "preimage.mean_image" [3, H, W] (in input_order), preimage.input_scale "[s0, s1, s2]"
-  (network input = (pixel - mean) * scale, in input_order), preimage.source.
+  (network input = (pixel - mean) * scale, in input_order), preimage.source, and preimage.class_names (a JSON
+  array of strings) when the source names its classes (MatConvNet meta.classes.description).
 Exit status: 0 on success, 2 with the reason on stderr (3 for an unexpected layout); the output is written to a temporary
 name and renamed, so a failed conversion leaves no file.
 """
@@ -71,6 +72,7 @@ class Source:
         self.input_size = input_size        # (h, w) or None
         self.description = description
         self.structure_known = structure_known  # False when only the parametric layers are known (state_dict)
+        self.class_names = None             # list of str when the file names its classes (MatConvNet meta.classes)
 
 
 # ---------------------------------------------------------------------------------------------------- helpers
@@ -262,7 +264,12 @@ def read_matconvnet(path):
         s = np.asarray(norm.imageSize, dtype=np.float64).ravel()
         if s.size >= 2:
             size = (int(s[0]), int(s[1]))
-    return Source(layers, "RGB", mean, [1.0, 1.0, 1.0], size, "matconvnet:" + os.path.basename(path), True)
+    src = Source(layers, "RGB", mean, [1.0, 1.0, 1.0], size, "matconvnet:" + os.path.basename(path), True)
+    # MatConvNet's ImageNet models name their classes in meta.classes.description (a cell array of strings).
+    classes = _mat_field(meta, "classes") if meta is not None else None
+    if classes is not None and _mat_field(_mat_struct(classes), "description") is not None:
+        src.class_names = [_mat_str(x) for x in _mat_list(_mat_struct(classes).description)]
+    return src
 
 
 # ---------------------------------------------------------------------------------------------------- torchvision
@@ -631,6 +638,11 @@ def convert(args):
         "preimage.source": src.description,
         "preimage.converter": CONVERTER_VERSION,
     }
+    if src.class_names is not None:
+        if len(src.class_names) != fc[-1]["out_channels"]:
+            raise ConvertError("the file names %d classes but its last layer has %d outputs"
+                               % (len(src.class_names), fc[-1]["out_channels"]))
+        meta["preimage.class_names"] = json.dumps(src.class_names)
     if src.mean.ndim == 1:
         meta["preimage.mean"] = json.dumps([float(m) for m in src.mean])
     else:

@@ -5,7 +5,7 @@ set -euo pipefail
 packages=(
   cmake g++ make pkg-config valgrind
   catch2 libeigen3-dev libstb-dev libcli11-dev nlohmann-json3-dev
-  libvlfeat-dev libmatio-dev
+  libvlfeat-dev libmatio-dev libpng-dev
   python3-numpy python3-torch python3-torchvision python3-onnx python3-scipy python3-skimage
   mate-backgrounds
 )

@@ -101,6 +101,22 @@ if "$bin" eval "$photo" "$work/ev" --size 64 >"$work/stdout" 2>&1 && grep -q mea
 else bad "eval"; cat "$work/stdout"; fi
 expect_fail "eval: size mismatch is explained" "--size" "$bin" eval "$photo" "$work/ev"
 expect_fail "eval: missing reconstruction" "no reconstruction" "$bin" eval "$data/tiny_7x7.png" "$work/ev"
+# The lossless reconstruction: eval reads it, and its error is the optimiser's to 16-bit rounding; the 8-bit one
+# is further off.
+if [ -s "$work/ev/astronaut_16bit.png" ] &&
+   "$bin" eval "$photo" "$work/ev" --size 64 --json "$work/ev16.json" >/dev/null 2>&1 &&
+   "$bin" eval "$photo" "$work/ev" --size 64 --8bit --json "$work/ev8.json" >/dev/null 2>&1 &&
+   /usr/bin/python3 - "$work/ev/metrics.json" "$work/ev16.json" "$work/ev8.json" <<'PY'
+import json, sys
+opt = json.load(open(sys.argv[1]))["images"][0]["feature_error"]
+e16 = json.load(open(sys.argv[2]))["per_image"][0]
+e8 = json.load(open(sys.argv[3]))["per_image"][0]
+assert e16["file"] == "astronaut_16bit.png" and e8["file"] == "astronaut.png", (e16, e8)
+assert abs(e16["ijcv_error"] - opt) < 2e-3 * opt, (opt, e16)
+assert abs(e8["ijcv_error"] - opt) > abs(e16["ijcv_error"] - opt), (opt, e16, e8)
+PY
+then ok "eval: the 16-bit reconstruction reproduces the optimiser's error"
+else bad "eval: the 16-bit reconstruction reproduces the optimiser's error"; fi
 
 # --- bench ---
 # Option errors are reported before any GPU is looked for; --list needs no GPU. Without a GPU (and always in the
@@ -183,6 +199,19 @@ if "$bin" caricature "$photo" --model "$net" --layer relu2 --size 64 --iters 5 -
 else bad "caricature"; cat "$work/stderr"; fi
 expect_fail "caricature: missing network file" "no such network file" \
   "$bin" caricature "$photo" --model "$work/none.safetensors" --layer relu2 --out "$work/car2"
+expect_fail "activations: unknown layer lists the valid names" "the layers are" \
+  "$bin" activations "$photo" --model "$net" --layer conv5,conv9 --out "$work/act0"
+no_files "activations: nothing written for an unknown layer" "$work/act0" "*"
+expect_fail "activations: --top 0 is refused" "--top must be at least 1" \
+  "$bin" activations "$photo" --model "$net" --layer fc8 --top 0 --out "$work/act1"
+expect_fail "activations: an unknown --preprocess" "preprocess" \
+  "$bin" activations "$photo" --model "$net" --layer fc8 --preprocess opencv --out "$work/act2"
+expect_fail "eval: --model without --layer" "go together" "$bin" eval "$photo" "$work/cinv" --model "$net"
+for p in caffe torchvision; do
+  if "$bin" activations "$photo" --model "$net" --layer relu1 --preprocess $p --out "$work/act_$p" 2>/dev/null &&
+     grep -q "\"preprocess\": \"$p\"" "$work/act_$p/config.json"; then ok "activations --preprocess $p"
+  else bad "activations --preprocess $p"; fi
+done
 
 # --- the CNN commands on a converted file: the parity tests' MatConvNet AlexNet fixture (random weights saved by
 # tests/golden/gen_models.py laid out like imagenet-caffe-alex.mat, fc6/fc7 32 wide, 10 classes) ---
@@ -203,6 +232,34 @@ if [ -n "$fixtures" ] && [ -s "$fixtures/alexnet.mat" ]; then
        2>>"$work/stderr" && [ -s "$work/cvc/astronaut.png" ]; then
     ok "invert, stats, actmax, caricature on the converted fixture"
   else bad "the CNN commands on the converted fixture"; cat "$work/stderr"; fi
+  [ -s "$work/cv/astronaut_features.png" ] && [ -s "$work/cv/astronaut_16bit.png" ] &&
+    grep -q features_png "$work/cv/metrics.json" && ok "invert --model: the layer's channel grid and a 16-bit file"     || bad "invert --model: the layer's channel grid and a 16-bit file"
+  # activations: layer dumps, channel grids, top-k with the class names the converter took from meta.classes
+  if "$bin" activations "$photo" --model "$conv" --layer conv5,fc8,prob --top 3 --out "$work/act"        >"$work/stdout" 2>"$work/stderr" && [ -s "$work/act/astronaut_conv5.safetensors" ] &&
+     [ -s "$work/act/astronaut_conv5.png" ] && [ -s "$work/act/astronaut_fc8.png" ] && [ -s "$work/act/index.html" ] &&
+     grep -q "fixture class" "$work/stdout" && grep -q '"probabilities_from": "softmax of fc8"' "$work/act/metrics.json" &&
+     /usr/bin/python3 - "$work/act/metrics.json" <<'PY'
+import json, sys
+layers = {l["layer"]: l for l in json.load(open(sys.argv[1]))["images"][0]["layers"]}
+for name in ("fc8", "prob"):
+    top = layers[name]["top"]
+    assert len(top) == 3 and top[0]["probability"] >= top[1]["probability"] >= top[2]["probability"], top
+# the softmax of fc8 is prob
+assert [t["class"] for t in layers["fc8"]["top"]] == [t["class"] for t in layers["prob"]["top"]]
+assert abs(layers["fc8"]["top"][0]["probability"] - layers["prob"]["top"][0]["probability"]) < 1e-5
+PY
+  then ok "activations: dumps, channel grids and top-3 with class names"
+  else bad "activations"; cat "$work/stderr" "$work/stdout"; fi
+  # eval of a CNN layer: the reconstruction written by invert --model above
+  if "$bin" eval "$photo" "$work/cv" --model "$conv" --layer relu3 --size 99 --json "$work/cv_eval.json"        >/dev/null 2>"$work/stderr" &&
+     /usr/bin/python3 - "$work/cv/metrics.json" "$work/cv_eval.json" <<'PY'
+import json, sys
+opt = json.load(open(sys.argv[1]))["images"][0]["feature_error"]
+ev = json.load(open(sys.argv[2]))["per_image"][0]["ijcv_error"]
+assert abs(ev - opt) < 1e-2 * opt + 1e-4, (opt, ev)
+PY
+  then ok "eval --model --layer: the CNN layer error of invert --model's reconstruction"
+  else bad "eval --model --layer"; cat "$work/stderr"; fi
 else bad "no converted-network fixture folder given (second argument; tests/CMakeLists.txt passes it)"; fi
 
 # --- --device cuda (docs/device.md) ---

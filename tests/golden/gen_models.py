@@ -330,7 +330,8 @@ def save_matconvnet(path, layers, weights, shapes, mean_hwc, size, old=False):
         scipy.io.savemat(path, {"layers": lay, "normalization": norm}, format="5")
     else:
         scipy.io.savemat(path, {"layers": lay, "meta": {"normalization": norm,
-                                                         "classes": {"name": cell(["c%d" % i for i in range(CLASSES)])}}},
+                                                         "classes": {"name": cell(["c%d" % i for i in range(CLASSES)]),
+                                                                     "description": cell(["fixture class %d" % i for i in range(CLASSES)])}}},
                          format="5")
 
 

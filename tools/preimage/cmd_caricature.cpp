@@ -53,13 +53,13 @@ int run_caricature(const CaricatureOptions& c) {
   config["input"] = c.input;
   config["files"] = files;
   config["objective"]["target"] = "Phi0 = max(0, Phi(x0)), Z = ||Phi0||^2 (loss -1 at x0), started from x0";
-  config["input_processing"] = "RGB, centre square resized to the size above, minus the network's mean";
+  config["input_processing"] = {{"preprocess", o.preprocess}, {"then", "minus the network's mean"}};
   write_json((fs::path(o.out) / "config.json").string(), config);
 
   run.prepare = [&](size_t i) {
     DeepJob job;
     job.stem = stem_of(files[i]);
-    job.shown = load_network_input(net, files[i], o.size);
+    job.shown = load_network_input(net, files[i], o.size, o.preprocess);
     job.image_shape = job.shown.shape();
     layer_output_shape(net, o.layer, job.image_shape);
     job.init = net.preprocess(job.shown.view());

@@ -38,7 +38,7 @@ struct InvertOptions {
   std::string hog_gradient = "bilinear";  // --rep hog: derivative of hard HOG taken through HOGb (straight-through)
   uint64_t seed = 0;
   // CNN inversion (--model)
-  std::string model, layer, channel_group;
+  std::string model, layer, channel_group, preprocess = "square";
   int mask_window = 0, jitter = 0, final_iterations = 50;
   bool rep_given = false, C_given = false;
 };
@@ -211,9 +211,10 @@ int run_invert(const InvertOptions& o) {
         Tensor rec_features = extract_on(rep, recon, device);
         const double err = l2_distance(rec_features, ref_features) / ref_norm;
         const double secs = seconds_since(tr);
-        write_png((fs::path(o.out) / (name + ".png")).string(), recon.view());
-        runs.push_back({{"restart", r}, {"seed", spr.seed}, {"png", name + ".png"}, {"feature_error", err},
-                        {"final", terms_json(res.final_terms)}, {"seconds", secs}});
+        json run = {{"restart", r}, {"seed", spr.seed}, {"feature_error", err},
+                    {"final", terms_json(res.final_terms)}, {"seconds", secs}};
+        run.update(write_reconstruction(o.out, name, recon.view()));
+        runs.push_back(run);
         char line[200];
         std::snprintf(line, sizeof line, "[%zu/%zu] %s: feature error %.1f %% (%.2f s)", fi + 1, files.size(),
                       name.c_str(), 100 * err, secs);
@@ -283,6 +284,7 @@ int run_invert_model(const InvertOptions& o) {
   d.eta0 = o.eta0;
   d.seed = o.seed;
   d.device = o.device;
+  d.preprocess = o.preprocess;
   check_deep_options(d);
   const Device device = select_device(o.device);
   const auto [group, groups] = parse_channel_group(o.channel_group);
@@ -327,13 +329,13 @@ int run_invert_model(const InvertOptions& o) {
                                      {"rate_factor", run.final_stage.rate_factor}, {"jitter", 1}};
   config["mask"] = {{"window", o.mask_window}, {"channel_group", o.channel_group.empty() ? json(nullptr)
                                                                                        : json(o.channel_group)}};
-  config["input_processing"] = "RGB, centre square resized to the size above, minus the network's mean";
+  config["input_processing"] = {{"preprocess", o.preprocess}, {"then", "minus the network's mean"}};
   write_json((fs::path(o.out) / "config.json").string(), config);
 
   run.prepare = [&](size_t i) {
     DeepJob job;
     job.stem = stem_of(files[i]);
-    job.shown = load_network_input(net, files[i], o.size);
+    job.shown = load_network_input(net, files[i], o.size, o.preprocess);
     job.image_shape = job.shown.shape();
     layer_output_shape(net, o.layer, job.image_shape);
     Tensor x0 = net.preprocess(job.shown.view());
@@ -362,15 +364,16 @@ void register_invert(CLI::App& app) {
       "by regularised optimisation (IJCV 2016 eq. 1, Algorithm 1). With --rep, as in the papers, each image is "
       "converted to gray and inverted from the features of its gray version; with --model, the colour image is "
       "inverted in the network's input domain with the per-layer C and jitter of IJCV sect. 5.2 (docs/deep.md). "
-      "Writes <stem>.png (restarts: <stem>_r<k>.png), <stem>_features.png (rendering of the features), "
-      "<stem>_sheet.png (original | features | reconstructions), config.json, metrics.json and index.html under "
-      "--out.");
+      "Writes <stem>.png (restarts: <stem>_r<k>.png) and its lossless <stem>_16bit.png, <stem>_features.png "
+      "(rendering of the features; --model: the layer's channels as a grid), <stem>_sheet.png (original | features "
+      "| reconstructions contrast-stretched for display), config.json, metrics.json and index.html under --out.");
   cmd->add_option("input", o->input, "an image file or a folder of images")->required();
   cmd->add_option("--out", o->out, "output folder")->capture_default_str();
   CLI::Option* rep_opt =
       cmd->add_option("--rep", o->rep, "representation: hog, hogb, hog-dt, dsift")->capture_default_str();
   cmd->add_option("--model", o->model, "CNN network file (.safetensors) to invert a layer of, instead of --rep");
   cmd->add_option("--layer", o->layer, "--model: layer to invert (conv1, relu1, ..., fc8; conv5_3 for VGG-VD-16)");
+  add_preprocess_option(cmd, &o->preprocess);
   cmd->add_option("--mask-window", o->mask_window,
                   "--model: keep only the central N x N window of the layer's map (IJCV Fig. 9: 5)")
       ->check(CLI::Range(1, 4096));

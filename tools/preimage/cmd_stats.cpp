@@ -17,7 +17,7 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 struct StatsOptions {
-  std::string model, layer, input, out = "stats.json", device = "cpu";
+  std::string model, layer, input, out = "stats.json", device = "cpu", preprocess = "square";
   int size = 0, threads = 0;
 };
 
@@ -40,7 +40,7 @@ int run_stats(const StatsOptions& o) {
   Progress progress(1);
   for (size_t i = 0; i < files.size(); ++i) {
     // Any unreadable image stops the command: statistics over part of the folder would be silently different.
-    Tensor image = load_network_input(net, files[i], o.size);
+    Tensor image = load_network_input(net, files[i], o.size, o.preprocess);
     layer_output_shape(net, o.layer, image.shape());
     Tensor x = net.preprocess(image.view());
     const Tensor f = layer_features(net, o.layer, x.view());  // [1, C, h, w], host (computed on the device)
@@ -66,6 +66,7 @@ int run_stats(const StatsOptions& o) {
   j["device"] = device_record(device);
   j["input"] = o.input;
   j["files"] = files;
+  j["preprocess"] = o.preprocess;
   j["image_size"] = o.size > 0 ? json({o.size, o.size}) : json({net.preprocessing.input_h, net.preprocessing.input_w});
   j["feature_shape"] = feature_shape.str();
   j["channels"] = channels;
@@ -92,6 +93,7 @@ void register_stats(CLI::App& app) {
   cmd->add_option("--out", o->out, "output JSON file")->capture_default_str();
   cmd->add_option("--size", o->size, "centre-crop to a square and resize to SIZE x SIZE (0: the network's input size)")
       ->capture_default_str()->check(CLI::Range(0, 4096));
+  add_preprocess_option(cmd, &o->preprocess);
   add_threads_option(cmd, &o->threads);
   add_device_option(cmd, &o->device);
   cmd->callback([o] { set_exit_code(run_stats(*o)); });

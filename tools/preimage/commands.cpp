@@ -17,6 +17,7 @@ void register_commands(CLI::App& app) {
   register_convert_weights(app);
   register_init_weights(app);
   register_stats(app);
+  register_activations(app);
   register_actmax(app);
   register_caricature(app);
   register_bench(app);

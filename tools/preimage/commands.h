@@ -13,6 +13,7 @@ void register_eval(CLI::App& app);
 void register_convert_weights(CLI::App& app);
 void register_init_weights(CLI::App& app);
 void register_stats(CLI::App& app);
+void register_activations(CLI::App& app);
 void register_actmax(CLI::App& app);
 void register_caricature(CLI::App& app);
 void register_bench(CLI::App& app);

@@ -9,6 +9,7 @@
 #include "engine/error.h"
 #include "engine/image_io.h"
 #include "engine/image_ops.h"
+#include "tools/preimage/channel_grid.h"
 #include "tools/preimage/gallery.h"
 #include "tools/preimage/run_common.h"
 #include "weights/model_weights.h"
@@ -77,6 +78,7 @@ void add_deep_options(CLI::App* cmd, DeepOptions* o, int default_iterations) {
       ->capture_default_str()->check(CLI::Range(1, 64));
   cmd->add_option("--snapshots", o->snapshot_every, "write a snapshot every N iterations to snapshots/")
       ->check(CLI::Range(0, 100000));
+  add_preprocess_option(cmd, &o->preprocess);
   add_threads_option(cmd, &o->threads);
   add_device_option(cmd, &o->device);
 }
@@ -89,11 +91,36 @@ void check_deep_options(const DeepOptions& o) {
   PI_CHECK(!std::isnan(o.eta0), "--eta0 must be a number");
 }
 
-Tensor load_network_input(const layers::Network& net, const std::string& path, int size) {
-  Tensor img = read_image(path, ImageChannels::rgb);
-  Tensor sq = center_square(img.view());
+Tensor load_network_input(const layers::Network& net, const std::string& path, int size,
+                          const std::string& preprocess) {
   const int64_t h = size > 0 ? size : net.preprocessing.input_h, w = size > 0 ? size : net.preprocessing.input_w;
-  return resize_bilinear(sq.view(), h, w);
+  const Tensor img = read_image(path, ImageChannels::rgb);
+  if (preprocess == "square") return resize_antialiased(center_square(img.view()).view(), h, w);
+  // Both published pipelines resize to 256 first and crop the input size from the centre.
+  const int64_t side = std::max<int64_t>({256, h, w});
+  Tensor resized;
+  if (preprocess == "caffe") {
+    resized = resize_bilinear(img.view(), side, side);
+  } else if (preprocess == "torchvision") {
+    const int64_t ih = img.shape()[2], iw = img.shape()[3];
+    const int64_t rh = ih <= iw ? side : std::llround(double(ih) * side / iw);
+    const int64_t rw = ih <= iw ? std::llround(double(iw) * side / ih) : side;
+    resized = resize_antialiased(img.view(), rh, rw);
+  } else {
+    fail("--preprocess ", preprocess, ": use square, caffe or torchvision");
+  }
+  const int64_t rh = resized.shape()[2], rw = resized.shape()[3];
+  return crop_image(resized.view(), (rh - h) / 2, (rw - w) / 2, h, w);
+}
+
+const char* const kPreprocessingHelp =
+    "how an image becomes the network's input: square (centre square, anti-aliased resize; default), caffe "
+    "(warp to 256x256, bilinear, centre crop) or torchvision (shorter side to 256 anti-aliased, centre crop)";
+
+void add_preprocess_option(CLI::App* cmd, std::string* preprocess) {
+  cmd->add_option("--preprocess", *preprocess, kPreprocessingHelp)
+      ->capture_default_str()
+      ->check(CLI::IsMember({"square", "caffe", "torchvision"}));
 }
 
 Shape layer_output_shape(const layers::Network& net, const std::string& layer, const Shape& image_shape) {
@@ -257,6 +284,14 @@ int run_deep(const LoadedModel& model, const DeepOptions& o, const DeepRun& run,
       GalleryRow row;
       row.stem = stem;
       row.original = job.shown.clone();
+      // The features of the input (inversion: the target, masked or not; caricature: the original's), as the
+      // channel grid, beside it in the sheet. Actmax has no input image.
+      const Tensor& shown_features = job.phi_x0.defined() ? job.phi_x0 : job.phi0;
+      if (run.kind != DeepKind::actmax && shown_features.defined()) {
+        row.features = channel_grid(shown_features.view(), job.image_shape[2]);
+        write_png((fs::path(o.out) / (stem + "_features.png")).string(), row.features.view());
+        m["features_png"] = stem + "_features.png";
+      }
       const solvers::Representation phi = solvers::layer_representation(net, o.layer);
       const Tensor phi0_d = on_device(job.phi0), mask_d = on_device(job.mask), init_d = on_device(job.init);
       const View phi0v = phi0_d.defined() ? phi0_d.view() : job.phi0.view();
@@ -291,12 +326,12 @@ int run_deep(const LoadedModel& model, const DeepOptions& o, const DeepRun& run,
         const Tensor phi_star = layer_features(net, o.layer, res.image.view());
         const Tensor image_host = device == Device::cpu ? Tensor() : res.image.to(Device::cpu);
         const View image_view = image_host.defined() ? image_host.view() : res.image.view();
-        json rj = {{"restart", r}, {"seed", sp.seed}, {"png", out_name + ".png"}};
+        json rj = {{"restart", r}, {"seed", sp.seed}};
         const double score = score_of(job, run.kind, phi_star, rj);
         rj["final"] = terms_json(res.final_terms);
         rj["seconds"] = seconds_since(tr);
         Tensor recon = net.deprocess(image_view);
-        write_png((fs::path(o.out) / (out_name + ".png")).string(), recon.view());
+        rj.update(write_reconstruction(o.out, out_name, recon.view()));
         runs.push_back(rj);
         char line[200];
         std::snprintf(line, sizeof line, "[%zu/%zu] %s: %s %.1f %% (%.2f s)", ji + 1, n, out_name.c_str(),

@@ -39,6 +39,7 @@ struct DeepOptions {
   float alpha = 6.0f, beta = 2.0f, B = 80.0f, eta0 = -1.0f;
   uint64_t seed = 0;
   std::string device = "cpu";  // --device; the network must already be there when run_deep starts
+  std::string preprocess = "square";  // --preprocess (load_network_input)
 };
 // Adds --model --layer --out --size --iters --C --jitter --alpha --beta --B --eta0 --seed --restarts --snapshots
 // --threads --device (actmax and caricature; invert adds its own).
@@ -46,8 +47,17 @@ void add_deep_options(CLI::App* cmd, DeepOptions* o, int default_iterations);
 // Checks the numeric options (positive, finite) and throws naming the option.
 void check_deep_options(const DeepOptions& o);
 
-// Reads an RGB image, centre square and resized to size x size (size > 0) or to the network's nominal input size.
-Tensor load_network_input(const layers::Network& net, const std::string& path, int size);
+// Reads an RGB image and brings it to size x size (size > 0) or to the network's nominal input size, by
+// `preprocess` (docs/deep.md "Input preprocessing"):
+//   square       the centred square, resized anti-aliased (resize_antialiased);
+//   caffe        the whole image warped to 256x256 by plain bilinear interpolation (Caffe's OpenCV resize),
+//                then the centred crop (the published Caffe models' evaluation);
+//   torchvision  shorter side resized anti-aliased to 256 (PIL/torchvision Resize(256)), then the centred crop.
+Tensor load_network_input(const layers::Network& net, const std::string& path, int size,
+                          const std::string& preprocess = "square");
+// Adds --preprocess square|caffe|torchvision.
+void add_preprocess_option(CLI::App* cmd, std::string* preprocess);
+extern const char* const kPreprocessingHelp;
 // The layer's output shape for `image_shape`, with a clear error when the image is too small for the layer.
 Shape layer_output_shape(const layers::Network& net, const std::string& layer, const Shape& image_shape);
 // Phi(x) of layer `layer` for a zero-mean image x [1, 3, H, W] (no gradient), computed on the network's device (x is

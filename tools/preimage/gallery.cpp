@@ -11,11 +11,14 @@ namespace preimage::tools {
 Tensor GalleryRow::sheet() const {
   std::vector<View> tiles{original.view()};
   if (features.defined()) tiles.push_back(features.view());
-  for (const Tensor& r : reconstructions) tiles.push_back(r.view());
+  // Reconstructions of HOG or DSIFT span a narrow band around mid-grey: shown stretched, as the papers' figures
+  // (vl_imsc); the files beside the sheet stay unscaled.
+  std::vector<Tensor> shown;
+  for (const Tensor& r : reconstructions) shown.push_back(stretch_for_display(r.view()));
+  for (const Tensor& r : shown) tiles.push_back(r.view());
   return contact_sheet(tiles, std::max<int64_t>(original.shape()[2], 128));
 }
 
-namespace {
 std::string html_escape(const std::string& s) {
   std::string o;
   for (char c : s) {
@@ -29,7 +32,6 @@ std::string html_escape(const std::string& s) {
   }
   return o;
 }
-}  // namespace
 
 void write_gallery(const std::string& path, const std::string& title, const std::vector<GalleryRow>& rows,
                    const nlohmann::json& config) {
@@ -38,15 +40,19 @@ void write_gallery(const std::string& path, const std::string& title, const std:
     << "<style>body{font-family:sans-serif;margin:2em}img{max-width:100%;image-rendering:pixelated}"
        "td,th{padding:4px 10px;text-align:left;vertical-align:top}pre{background:#f4f4f4;padding:1em}</style>"
        "</head><body>\n<h1>" << html_escape(title) << "</h1>\n"
-    << "<p>Each row: original (gray, as inverted) | rendering of its features | reconstruction(s). "
+    << "<p>Each row: original (as inverted) | rendering of its features | reconstruction(s), the reconstructions "
+       "<b>contrast-stretched for display</b> (the " << kDisplayPercentile << "st and " << 100 - kDisplayPercentile
+    << "th percentiles of each image's values mapped to black and white). The linked files are the reconstructions "
+       "unscaled: 8-bit PNG, and 16-bit PNG (lossless, what <code>preimage eval</code> reads). "
        "Feature error = ||&Phi;(x*) - &Phi;(x0)|| / ||&Phi;(x0)||.</p>\n<table>\n";
   for (const GalleryRow& r : rows) {
     h << "<tr><th>" << html_escape(r.stem) << "</th><td><img src=\"" << html_escape(r.stem) << "_sheet.png\"><br>";
     for (size_t k = 0; k < r.errors.size(); ++k) {
-      const std::string png = r.errors.size() > 1 ? r.stem + "_r" + std::to_string(k) + ".png" : r.stem + ".png";
+      const std::string name = r.errors.size() > 1 ? r.stem + "_r" + std::to_string(k) : r.stem;
       char err[64];
       std::snprintf(err, sizeof err, "%.1f %%", 100 * r.errors[k]);
-      h << "<a href=\"" << html_escape(png) << "\">" << html_escape(png) << "</a> error " << err << "&nbsp; ";
+      h << "<a href=\"" << html_escape(name) << ".png\">" << html_escape(name) << ".png</a> (<a href=\""
+        << html_escape(name) << "_16bit.png\">16-bit</a>) error " << err << "&nbsp; ";
     }
     h << "</td></tr>\n";
   }

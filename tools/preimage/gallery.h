@@ -19,6 +19,9 @@ struct GalleryRow {
   Tensor sheet() const;
 };
 
+// Text for HTML: < > & " escaped.
+std::string html_escape(const std::string& s);
+
 // index.html beside the PNGs: one row per image with its sheet, the reconstructions' files and errors, and the
 // run's configuration. Written atomically.
 void write_gallery(const std::string& path, const std::string& title, const std::vector<GalleryRow>& rows,

@@ -53,6 +53,12 @@ void prepare_output_dir(const std::string& dir) {
 
 std::string stem_of(const std::string& path) { return fs::path(path).stem().string(); }
 
+nlohmann::json write_reconstruction(const std::string& dir, const std::string& name, const View& image) {
+  write_png16((fs::path(dir) / (name + "_16bit.png")).string(), image);
+  write_png((fs::path(dir) / (name + ".png")).string(), image);
+  return {{"png", name + ".png"}, {"png16", name + "_16bit.png"}};
+}
+
 void write_json(const std::string& path, const nlohmann::json& j) { write_file_atomic(path, j.dump(2) + "\n"); }
 
 nlohmann::json run_record(const std::string& command, int) {
@@ -66,7 +72,7 @@ Tensor load_input(const std::string& path, bool gray, int size) {
   if (gray && img.shape()[1] != 1) img = rgb_to_gray(img.view());
   if (size > 0) {
     Tensor sq = center_square(img.view());
-    img = resize_bilinear(sq.view(), size, size);
+    img = resize_antialiased(sq.view(), size, size);
   }
   return img;
 }

@@ -18,6 +18,9 @@ std::vector<std::string> collect_images(const std::string& input);
 // Creates the folder if needed and checks that it is writable (throws otherwise).
 void prepare_output_dir(const std::string& dir);
 std::string stem_of(const std::string& path);
+// A reconstruction as <dir>/<name>.png (8 bits, what viewers open) and <dir>/<name>_16bit.png (lossless to 1/514
+// of a grey level: what `preimage eval` reads, so its error is the optimiser's). Returns the two file names.
+nlohmann::json write_reconstruction(const std::string& dir, const std::string& name, const View& image);
 void write_json(const std::string& path, const nlohmann::json& j);
 // Fields every config.json carries: program version, git commit, command line.
 nlohmann::json run_record(const std::string& command, int argc_hint = 0);

@@ -20,7 +20,9 @@ for rep in hog hogb dsift; do
   extra=(); [ "$rep" = dsift ] && extra=(--flat-window)
   solver=(--C 20 --iters 300 --anneal-from 0); [ "$rep" = hog ] && solver+=(--hog-gradient bilinear)
   "$bin" invert "$out/photos" --rep "$rep" --size 227 --out "$out/$rep" "${solver[@]}" "${extra[@]}" "$@"
+  # the lossless 16-bit reconstructions (eval's default) and the 8-bit PNGs
   "$bin" eval "$out/photos" "$out/$rep" --rep "$rep" --size 227 "${extra[@]}" --json "$out/eval_$rep.json"
+  "$bin" eval "$out/photos" "$out/$rep" --rep "$rep" --size 227 "${extra[@]}" --8bit --json "$out/eval8_$rep.json"
 done
 /usr/bin/python3 tools/results/shallow_figure.py "$out" "$out/figure.png"
 /usr/bin/python3 tools/results/shallow_table.py "$out" > "$out/tables.md"
