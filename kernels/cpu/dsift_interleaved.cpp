@@ -22,6 +22,11 @@ inline int64_t clamp_index(int64_t i, int64_t n) { return i < 0 ? 0 : (i >= n ? 
 // The 8 orientations of one pixel as one value (GCC/Clang vector extension: lane-wise IEEE float arithmetic, so each
 // lane computes exactly what the reference computes for its orientation), kept in a register across the taps.
 typedef float v8f __attribute__((vector_size(32)));
+// In the baseline copy (no AVX) GCC notes that returning a 32-byte vector has another ABI than with AVX; these
+// values are used only within this file (inlined helpers, never an ABI boundary), so the note does not apply;
+// silenced from here to the end of the file.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wpsabi"
 inline v8f load8(const float* p) {
   v8f v;
   std::memcpy(&v, p, sizeof v);
@@ -123,3 +128,5 @@ void dsift_pool_backward(const float* d_raw /*[128,FY,FX]*/, float* d_binned /*[
 }
 
 }  // namespace preimage::kernels::interleaved
+
+#pragma GCC diagnostic pop
