@@ -27,14 +27,7 @@ kernels::Conv2dParams conv_params(const DecoderRow& r) {
 
 // The transposed convolution equal to zero insertion + K x K convolution with padding (P0, K-1-P0):
 // top/left K-1-P0, bottom/right P0-1, stride 2, output 2x the input (layers/decoders.h).
-kernels::ConvTranspose2dParams upconv_params(const DecoderRow& r) {
-  const int p0 = upconv_zero_insertion_pad(r.kernel);
-  kernels::ConvTranspose2dParams p;
-  p.stride_h = p.stride_w = 2;
-  p.pad_top = p.pad_left = r.kernel - 1 - p0;
-  p.pad_bottom = p.pad_right = p0 - 1;
-  return p;
-}
+kernels::ConvTranspose2dParams upconv_params(const DecoderRow& r) { return upconv_transpose_params(r.kernel); }
 
 // The fc row that feeds a reshape row gets exactly the reshape's element count, so a width that does not divide
 // evenly still gives a consistent pair.
@@ -60,6 +53,15 @@ const char* decoder_layer_kind_name(DecoderLayerKind k) {
 int upconv_zero_insertion_pad(int kernel) {
   PI_CHECK(kernel >= 2, "up-convolution kernel must be at least 2, got ", kernel);
   return kernel / 2;
+}
+
+kernels::ConvTranspose2dParams upconv_transpose_params(int kernel) {
+  const int p0 = upconv_zero_insertion_pad(kernel);
+  kernels::ConvTranspose2dParams p;
+  p.stride_h = p.stride_w = 2;
+  p.pad_top = p.pad_left = kernel - 1 - p0;
+  p.pad_bottom = p.pad_right = p0 - 1;
+  return p;
 }
 
 int64_t scaled_channels(const DecoderRow& row, double width) {

@@ -36,6 +36,7 @@
 #include <vector>
 
 #include "engine/tape.h"
+#include "kernels/conv_transpose2d.h"
 
 namespace preimage::layers {
 
@@ -117,7 +118,9 @@ class Decoder {
   std::vector<Tensor> params_;
 };
 
-// The zero-insertion padding P0 of an up-convolution row and the equivalent conv_transpose2d padding (header).
+// The zero-insertion padding P0 of an up-convolution row (top/left; bottom/right K-1-P0), and the stride-2
+// conv_transpose2d parameters that compute the same map with the flipped kernel (header comment).
 int upconv_zero_insertion_pad(int kernel);
+kernels::ConvTranspose2dParams upconv_transpose_params(int kernel);
 
 }  // namespace preimage::layers
