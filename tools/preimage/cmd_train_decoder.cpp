@@ -194,7 +194,9 @@ int run_train(TrainOptions o) {
       const json j = json::parse(line);
       if (j.contains("loss")) loss_curve.emplace_back(j["step"].get<double>(), j["loss"].get<double>());
       if (j.contains("val_normalised_error")) {
-        val_curve.emplace_back(j["step"].get<double>(), j["val_normalised_error"].get<double>());
+        // null when the validation set has a single image (no pairwise distance)
+        const json& v = j["val_normalised_error"];
+        val_curve.emplace_back(j["step"].get<double>(), v.is_number() ? v.get<double>() : std::nan(""));
         checkpoints.push_back(j);
       }
     }
@@ -295,6 +297,8 @@ void register_train_decoder(CLI::App& app) {
       "Train an up-convolutional decoder (Dosovitskiy & Brox 2016) that reconstructs colour images from the "
       "features of their gray version: Adam, the networks of the papers' tables scaled by --width, random windows "
       "of the photos under --data. Checkpoints every --checkpoint-every steps; --resume DIR continues exactly.");
+  // A repeated option takes its last value (scripts append overrides to a base command line).
+  cmd->option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   cmd->add_option("--rep", o->rep, "representation: hog, hogb, lbp, sift-grid")->capture_default_str();
   cmd->add_option("--model", o->model, "(not yet available) CNN file whose layer to invert");
   cmd->add_option("--layer", o->layer, "(not yet available) CNN layer");
