@@ -8,6 +8,8 @@ packages=(
   libvlfeat-dev libmatio-dev libpng-dev
   python3-numpy python3-torch python3-torchvision python3-onnx python3-scipy python3-skimage
   mate-backgrounds
+  # training photos of the learned decoders (docs/results/decoders.md); mate-backgrounds and skimage are the test photos
+  plasma-workspace-wallpapers ukui-wallpapers lomiri-wallpapers lomiri-wallpapers-16.04 lomiri-wallpapers-20.04
 )
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done

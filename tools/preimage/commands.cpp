@@ -21,6 +21,8 @@ void register_commands(CLI::App& app) {
   register_actmax(app);
   register_caricature(app);
   register_bench(app);
+  register_train_decoder(app);
+  register_decode(app);
 }
 
 }  // namespace preimage::tools

@@ -17,6 +17,8 @@ void register_activations(CLI::App& app);
 void register_actmax(CLI::App& app);
 void register_caricature(CLI::App& app);
 void register_bench(CLI::App& app);
+void register_train_decoder(CLI::App& app);
+void register_decode(CLI::App& app);
 
 void set_exit_code(int code);
 int exit_code();

@@ -1,0 +1,211 @@
+// Decoder training data: photos, random windows, features, and the worker queue (solvers/decoder_data.h).
+#include "solvers/decoder_data.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+
+#include "engine/error.h"
+#include "engine/image_io.h"
+#include "engine/image_ops.h"
+#include "engine/rng.h"
+
+namespace preimage::solvers {
+namespace fs = std::filesystem;
+
+std::vector<std::string> list_images_recursive(const std::string& dir) {
+  std::error_code ec;
+  PI_CHECK(fs::is_directory(dir, ec), "data folder '", dir, "' does not exist or is not a folder");
+  std::vector<std::string> files;
+  for (fs::recursive_directory_iterator it(dir, fs::directory_options::skip_permission_denied, ec), end;
+       !ec && it != end; it.increment(ec))
+    if (it->is_regular_file(ec) && is_image_file(it->path().string())) files.push_back(it->path().string());
+  PI_CHECK(!ec, "cannot list '", dir, "': ", ec.message());
+  std::sort(files.begin(), files.end());
+  PI_CHECK(!files.empty(), "data folder '", dir, "' holds no image files (png, jpg, jpeg, bmp, ppm, pgm, pnm)");
+  return files;
+}
+
+void split_by_file(const std::vector<std::string>& files, double val_fraction, std::vector<std::string>* train,
+                   std::vector<std::string>* val) {
+  PI_CHECK(val_fraction > 0 && val_fraction < 1, "--val-fraction must be in (0, 1), got ", val_fraction);
+  const int64_t every = std::max<int64_t>(2, std::llround(1.0 / val_fraction));
+  train->clear();
+  val->clear();
+  for (size_t i = 0; i < files.size(); ++i)
+    (static_cast<int64_t>(i) % every == every - 1 ? val : train)->push_back(files[i]);
+  PI_CHECK(!val->empty() && !train->empty(), "the data folder has ", files.size(), " images: too few to hold out ",
+           "every ", every, "th for validation; add images or give --val DIR");
+}
+
+PhotoSet load_photos(const std::vector<std::string>& files, int crop, int max_short_side, int workers,
+                     const std::string& what) {
+  std::vector<Tensor> images(files.size());
+  std::vector<std::string> reasons(files.size());
+  std::atomic<size_t> next{0};
+  auto work = [&] {
+    for (size_t i = next++; i < files.size(); i = next++) {
+      try {
+        Tensor img = read_image(files[i], ImageChannels::rgb);
+        const int64_t h = img.shape()[2], w = img.shape()[3], s = std::min(h, w);
+        if (s < crop) {
+          reasons[i] = files[i] + ": " + std::to_string(w) + "x" + std::to_string(h) + " is smaller than the " +
+                       std::to_string(crop) + "x" + std::to_string(crop) + " crop";
+          continue;
+        }
+        if (s > max_short_side) {
+          // Shrink once here: windows are cut from the stored photo, and no window is larger than its short side.
+          const double f = double(max_short_side) / double(s);
+          img = resize_bilinear(img.view(), std::max<int64_t>(crop, std::llround(h * f)),
+                                std::max<int64_t>(crop, std::llround(w * f)));
+        }
+        images[i] = std::move(img);
+      } catch (const Error& e) {
+        reasons[i] = e.what();
+      }
+    }
+  };
+  std::vector<std::thread> pool;
+  for (int t = 1; t < std::max(1, workers); ++t) pool.emplace_back(work);
+  work();
+  for (std::thread& t : pool) t.join();
+  PhotoSet set;
+  for (size_t i = 0; i < files.size(); ++i) {
+    if (images[i].defined()) set.photos.push_back(Photo{files[i], std::move(images[i])});
+    else set.skipped.push_back(reasons[i]);
+  }
+  PI_CHECK(!set.photos.empty(), what, ": none of the ", files.size(), " images is usable; first problem: ",
+           set.skipped.empty() ? std::string("?") : set.skipped[0]);
+  PI_CHECK(set.skipped.size() <= set.photos.size(), what, ": ", set.skipped.size(), " of ", files.size(),
+           " images are unreadable or smaller than the crop (first: ", set.skipped[0],
+           "); refusing to train on the rest: is this the right folder?");
+  return set;
+}
+
+WindowDraw draw_window(const PhotoSet& set, int size, uint64_t seed, int64_t k) {
+  float u[8];
+  philox_fill_uniform(u, 8, seed, 8 * static_cast<uint64_t>(k), kDataStream);
+  const int64_t n = static_cast<int64_t>(set.photos.size());
+  WindowDraw d;
+  d.photo = std::min<int64_t>(n - 1, static_cast<int64_t>(u[0] * n));
+  const Shape& s = set.photos[static_cast<size_t>(d.photo)].rgb.shape();
+  const int64_t h = s[2], w = s[3], short_side = std::min(h, w);
+  d.side = std::min<int64_t>(short_side, size + static_cast<int64_t>(u[1] * (short_side - size + 1)));
+  d.top = std::min<int64_t>(h - d.side, static_cast<int64_t>(u[2] * (h - d.side + 1)));
+  d.left = std::min<int64_t>(w - d.side, static_cast<int64_t>(u[3] * (w - d.side + 1)));
+  d.flip = u[4] < 0.5f;
+  return d;
+}
+
+Tensor cut_window(const PhotoSet& set, const WindowDraw& d, int size) {
+  const View photo = set.photos[static_cast<size_t>(d.photo)].rgb.view();
+  Tensor c = crop_image(photo, d.top, d.left, d.side, d.side);
+  Tensor r = d.side == size ? std::move(c) : resize_bilinear(c.view(), size, size);
+  if (d.flip) {
+    // Mirror left-right, in place: [1, 3, S, S].
+    float* p = r.data();
+    for (int64_t row = 0; row < 3 * int64_t(size); ++row)
+      std::reverse(p + row * size, p + (row + 1) * size);
+  }
+  return r;
+}
+
+Tensor window_features(const features::Representation& rep, const View& rgb) {
+  Tensor gray = rgb_to_gray(rgb);
+  return rep.extract(gray.view());
+}
+
+namespace {
+// Copies one sample into row `b` of a batch, allocating the batch on the first sample.
+void put_sample(Batch& out, int64_t batch, int64_t b, const Tensor& feat, const Tensor& img) {
+  if (!out.features.defined()) {
+    const Shape& f = feat.shape();
+    out.features = Tensor::empty(Shape{batch, f[1], f[2], f[3]});
+    out.images = Tensor::empty(Shape{batch, img.shape()[1], img.shape()[2], img.shape()[3]});
+  }
+  PI_CHECK(feat.numel() * batch == out.features.numel(), "decoder data: features of differing shapes in a batch");
+  std::memcpy(out.features.data() + b * feat.numel(), feat.data(), sizeof(float) * size_t(feat.numel()));
+  std::memcpy(out.images.data() + b * img.numel(), img.data(), sizeof(float) * size_t(img.numel()));
+}
+}  // namespace
+
+Batch make_batch(const PhotoSet& set, const features::Representation& rep, int size, int batch, uint64_t seed,
+                 int64_t index) {
+  Batch out;
+  out.index = index;
+  for (int64_t b = 0; b < batch; ++b) {
+    const WindowDraw d = draw_window(set, size, seed, index * batch + b);
+    Tensor img = cut_window(set, d, size);
+    put_sample(out, batch, b, window_features(rep, img.view()), img);
+  }
+  return out;
+}
+
+Batch make_validation_batch(const PhotoSet& set, const features::Representation& rep, int size) {
+  Batch out;
+  const int64_t n = static_cast<int64_t>(set.photos.size());
+  for (int64_t i = 0; i < n; ++i) {
+    Tensor sq = center_square(set.photos[static_cast<size_t>(i)].rgb.view());
+    Tensor img = resize_bilinear(sq.view(), size, size);
+    put_sample(out, n, i, window_features(rep, img.view()), img);
+  }
+  return out;
+}
+
+BatchStream::BatchStream(const PhotoSet& set, const features::Representation& rep, int size, int batch,
+                         uint64_t seed, int64_t first_index, int workers, int capacity)
+    : set_(set), rep_(rep), size_(size), batch_(batch), capacity_(std::max(1, capacity)), seed_(seed),
+      next_claim_(first_index), next_out_(first_index) {
+  for (int t = 0; t < std::max(1, workers); ++t) threads_.emplace_back([this] { work(); });
+}
+
+BatchStream::~BatchStream() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  for (std::thread& t : threads_) t.join();
+}
+
+void BatchStream::work() {
+  for (;;) {
+    int64_t index;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      // Bounded: never more than capacity batches claimed ahead of the one the trainer waits for.
+      cv_.wait(lock, [&] { return stop_ || next_claim_ < next_out_ + capacity_; });
+      if (stop_) return;
+      index = next_claim_++;
+    }
+    Batch b;
+    std::string err;
+    try {
+      b = make_batch(set_, rep_, size_, batch_, seed_, index);
+    } catch (const std::exception& e) {
+      err = e.what();
+    }
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!err.empty() && error_.empty()) error_ = "decoder data, batch " + std::to_string(index) + ": " + err;
+      ready_[index] = std::move(b);
+    }
+    cv_.notify_all();
+  }
+}
+
+Batch BatchStream::next() {
+  std::unique_lock<std::mutex> lock(mu_);
+  cv_.wait(lock, [&] { return !error_.empty() || ready_.count(next_out_) > 0; });
+  PI_CHECK(error_.empty(), error_);
+  Batch b = std::move(ready_[next_out_]);
+  ready_.erase(next_out_);
+  ++next_out_;
+  lock.unlock();
+  cv_.notify_all();
+  return b;
+}
+
+}  // namespace preimage::solvers

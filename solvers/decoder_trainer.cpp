@@ -1,0 +1,198 @@
+// One decoder training step, validation error and checkpoints (solvers/decoder_trainer.h).
+#include "solvers/decoder_trainer.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+#include "engine/error.h"
+#include "engine/ops.h"
+#include "weights/safetensors.h"
+
+namespace preimage::solvers {
+using nlohmann::json;
+
+namespace {
+// (images - 128) / 64 on the host, [N, 3, S, S].
+Tensor target_of(const View& images) {
+  Tensor t = Tensor::copy_of(images);
+  for (int64_t i = 0; i < t.numel(); ++i) t.data()[i] = (t.data()[i] - kTargetMean) / kTargetScale;
+  return t;
+}
+
+double sum_squares_host(const View& v) {
+  Tensor host;
+  const float* p = v.data;
+  if (v.device != Device::cpu) {
+    host = Tensor::copy_of(v).to(Device::cpu);
+    p = host.data();
+  }
+  double s = 0;
+  for (int64_t i = 0; i < v.numel(); ++i) s += double(p[i]) * p[i];
+  return s;
+}
+}  // namespace
+
+StepResult train_step(TrainerState& s, const Batch& batch, const kernels::AdamParams& hp, float lr, Device device) {
+  Tape t(device);
+  const std::vector<Var> params = s.decoder.bind(t, true);
+  Var x = t.constant(device == Device::cpu ? Tensor::copy_of(batch.features.view()) : batch.features.to(device));
+  Tensor target = target_of(batch.images.view());
+  Var y0 = t.constant(device == Device::cpu ? std::move(target) : target.to(device));
+  Var y = s.decoder.forward(t, params, x);
+  // mean((y - target)^2), composed from the tape's elementwise ops (each has a CPU reference and a CUDA kernel).
+  Var diff = ops::add(t, y, ops::scale(t, y0, -1.0f));
+  Var loss = ops::mean(t, ops::mul(t, diff, diff));
+  StepResult r;
+  r.loss = t.item(loss);
+  PI_CHECK(std::isfinite(r.loss), "step ", s.step + 1, ": the loss is not finite (", r.loss, "); training stopped "
+           "before updating the weights (lower --lr?)");
+  t.backward(loss);
+  std::vector<View> grads;
+  double g2 = 0;
+  for (size_t i = 0; i < params.size(); ++i) {
+    View g = t.grad(params[i]);
+    PI_CHECK(g.data != nullptr, "step ", s.step + 1, ": parameter ", s.decoder.parameter_shapes()[i].first,
+             " got no gradient");
+    const double gi = sum_squares_host(g);
+    PI_CHECK(std::isfinite(gi), "step ", s.step + 1, ": the gradient of ", s.decoder.parameter_shapes()[i].first,
+             " is not finite; training stopped before updating the weights (lower --lr?)");
+    g2 += gi;
+    grads.push_back(g);
+  }
+  r.grad_norm = std::sqrt(g2);
+  adam_update(s.decoder.parameters(), s.adam, grads, hp, lr);
+  ++s.step;
+  return r;
+}
+
+Tensor decode_batch(const layers::Decoder& d, const View& features, Device device, int64_t chunk) {
+  const int64_t n = features.shape[0];
+  const int64_t per = features.numel() / std::max<int64_t>(1, n);
+  Tensor out;
+  for (int64_t first = 0; first < n; first += chunk) {
+    const int64_t m = std::min(chunk, n - first);
+    Shape fs = features.shape;
+    fs[0] = m;
+    Tensor part = Tensor::empty(fs);
+    std::memcpy(part.data(), features.data + first * per, sizeof(float) * size_t(m * per));
+    Tape t(device);
+    const std::vector<Var> params = d.bind(t, false);
+    Var x = t.constant(device == Device::cpu ? std::move(part) : part.to(device));
+    Tensor y = Tensor::copy_of(t.value(d.forward(t, params, x))).to(Device::cpu);
+    if (!out.defined()) {
+      Shape os = y.shape();
+      os[0] = n;
+      out = Tensor::empty(os);
+    }
+    for (int64_t i = 0; i < y.numel(); ++i)
+      y.data()[i] = std::clamp(kTargetMean + kTargetScale * y.data()[i], 0.0f, 255.0f);
+    std::memcpy(out.data() + first * (y.numel() / m), y.data(), sizeof(float) * size_t(y.numel()));
+  }
+  return out;
+}
+
+ReconstructionErrors reconstruction_errors(const View& images, const View& recon) {
+  PI_CHECK(images.shape == recon.shape, "reconstruction_errors: images ", images.shape.str(), " vs reconstructions ",
+           recon.shape.str());
+  const int64_t n = images.shape[0], per = images.numel() / std::max<int64_t>(1, n);
+  auto dist = [&](const float* a, const float* b) {
+    double s = 0;
+    for (int64_t k = 0; k < per; ++k) s += double(a[k] - b[k]) * (a[k] - b[k]);
+    return std::sqrt(s);
+  };
+  ReconstructionErrors e;
+  for (int64_t i = 0; i < n; ++i) e.per_image.push_back(dist(images.data + i * per, recon.data + i * per));
+  for (double v : e.per_image) e.mean += v / double(n);
+  double pair_sum = 0;
+  int64_t pairs = 0;
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t j = i + 1; j < n; ++j, ++pairs) pair_sum += dist(images.data + i * per, images.data + j * per);
+  e.mean_pairwise = pairs ? pair_sum / double(pairs) : std::numeric_limits<double>::quiet_NaN();
+  e.normalised = pairs ? e.mean / e.mean_pairwise : std::numeric_limits<double>::quiet_NaN();
+  return e;
+}
+
+void save_checkpoint(const std::string& path, const TrainerState& s, const json& config) {
+  const auto& shapes = s.decoder.parameter_shapes();
+  std::vector<Tensor> host;  // host copies (CUDA runs), kept alive while writing
+  host.reserve(3 * shapes.size());
+  std::vector<std::pair<std::string, View>> tensors;
+  auto add = [&](const std::string& name, const Tensor& t) {
+    host.push_back(t.to(Device::cpu));
+    tensors.emplace_back(name, host.back().view());
+  };
+  for (size_t i = 0; i < shapes.size(); ++i) {
+    add("param." + shapes[i].first, s.decoder.parameters()[i]);
+    add("adam_m." + shapes[i].first, s.adam.m[i]);
+    add("adam_v." + shapes[i].first, s.adam.v[i]);
+  }
+  json in = json::array();
+  for (int i = 0; i < s.decoder.input_shape().ndim(); ++i) in.push_back(s.decoder.input_shape()[i]);
+  std::map<std::string, std::string> meta = {
+      {"preimage.kind", "decoder-checkpoint"},
+      {"preimage.step", std::to_string(s.step)},
+      {"preimage.adam_step", std::to_string(s.adam.step)},
+      {"preimage.decoder", s.decoder.table().name},
+      {"preimage.width", json(s.decoder.width()).dump()},
+      {"preimage.input_shape", in.dump()},
+      // The data and the weights' init are counter-based (Philox): the RNG state is (seed, next batch) = the
+      // config's seed and preimage.step.
+      {"preimage.rng", "philox4x32-10 counter-based; state = (config.seed, next batch = preimage.step)"},
+      {"preimage.config", config.dump()},
+  };
+  write_safetensors(path, tensors, meta);
+}
+
+TrainerState load_checkpoint(const std::string& path, json* config) {
+  SafetensorsFile f = read_safetensors(path);
+  auto need = [&](const char* key) -> const std::string& {
+    auto it = f.metadata.find(key);
+    PI_CHECK(it != f.metadata.end(), path, ": metadata ", key, " missing: not a train-decoder checkpoint");
+    return it->second;
+  };
+  PI_CHECK(need("preimage.kind") == "decoder-checkpoint", path, ": not a train-decoder checkpoint");
+  TrainerState s;
+  try {
+    const json in = json::parse(need("preimage.input_shape"));
+    Shape input = in.size() == 1 ? Shape{in[0].get<int64_t>()}
+                                 : Shape{in.at(0).get<int64_t>(), in.at(1).get<int64_t>(), in.at(2).get<int64_t>()};
+    s.decoder = layers::Decoder(layers::decoder_table(need("preimage.decoder")),
+                                json::parse(need("preimage.width")).get<double>(), input);
+    s.step = std::stoll(need("preimage.step"));
+    s.adam.step = std::stoll(need("preimage.adam_step"));
+    *config = json::parse(need("preimage.config"));
+  } catch (const Error&) {
+    throw;
+  } catch (const std::exception& e) {
+    fail(path, ": malformed checkpoint metadata (", e.what(), ")");
+  }
+  const auto& shapes = s.decoder.parameter_shapes();
+  auto take = [&](const std::string& name, const Shape& shape) {
+    auto it = f.tensors.find(name);
+    PI_CHECK(it != f.tensors.end() && it->second.shape() == shape, path, ": tensor ", name, " missing or not ",
+             shape.str());
+    return std::move(it->second);
+  };
+  for (size_t i = 0; i < shapes.size(); ++i) {
+    s.decoder.parameters()[i] = take("param." + shapes[i].first, shapes[i].second);
+    s.adam.m.push_back(take("adam_m." + shapes[i].first, shapes[i].second));
+    s.adam.v.push_back(take("adam_v." + shapes[i].first, shapes[i].second));
+  }
+  return s;
+}
+
+std::vector<std::string> config_differences(const json& ckpt, const json& now) {
+  std::vector<std::string> diffs;
+  for (auto it = now.begin(); it != now.end(); ++it) {
+    if (!ckpt.contains(it.key())) diffs.push_back(it.key() + ": not in the checkpoint, now " + it.value().dump());
+    else if (ckpt.at(it.key()) != it.value())
+      diffs.push_back(it.key() + ": checkpoint " + ckpt.at(it.key()).dump() + ", now " + it.value().dump());
+  }
+  for (auto it = ckpt.begin(); it != ckpt.end(); ++it)
+    if (!now.contains(it.key())) diffs.push_back(it.key() + ": checkpoint " + it.value().dump() + ", now absent");
+  return diffs;
+}
+
+}  // namespace preimage::solvers

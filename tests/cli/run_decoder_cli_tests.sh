@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# CLI tests of train-decoder and decode: resume after kill -9 is bit-exact, refused resumes, non-finite stops,
+# bad inputs (clear errors, no partial outputs), and decode's outputs on the synthetic fixture photos.
+# Usage: PREIMAGE_BIN=path/to/preimage run_decoder_cli_tests.sh tests/data
+set -u
+bin=${PREIMAGE_BIN:?set PREIMAGE_BIN}
+data=${1:?data folder}
+photos=$data/decoder_photos
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+pass=0; failed=0
+ok() { pass=$((pass + 1)); echo "ok: $1"; }
+bad() { failed=$((failed + 1)); echo "FAIL: $1"; }
+expect_fail() {
+  local name=$1 pattern=$2; shift 2
+  if "$@" >"$work/stdout" 2>"$work/stderr"; then bad "$name: exited 0"; return; fi
+  if grep -q -- "$pattern" "$work/stderr"; then ok "$name"; else bad "$name: stderr lacks '$pattern':"; cat "$work/stderr"; fi
+}
+absent() { if [ -e "$2" ]; then bad "$1: $2 exists"; else ok "$1"; fi; }
+
+# A tiny run: HOG decoder at 1/16 width, 64 x 64 windows, batches of 2; one of the four photos held out.
+train=(train-decoder --rep hog --data "$photos" --val-fraction 0.25 --image-size 64 --width 0.0625 --batch 2
+       --steps 20 --checkpoint-every 10 --threads 1 --seed 3)
+
+# --- 20 steps straight vs 10, kill -9, resume to 20 ---
+if "$bin" "${train[@]}" --out "$work/straight" >"$work/log_a" 2>&1; then ok "train-decoder: 20 steps"
+else bad "train-decoder: 20 steps"; cat "$work/log_a"; fi
+for f in checkpoint.safetensors decoder.safetensors config.json metrics.jsonl loss.png index.html val/step_20.png; do
+  [ -s "$work/straight/$f" ] || bad "train-decoder wrote no $f"
+done
+# Slowed down (test hook) so that the kill lands after the step-10 checkpoint and before the run ends.
+PREIMAGE_TEST_STEP_DELAY_MS=400 "$bin" "${train[@]}" --out "$work/killed" >"$work/log_b" 2>&1 &
+pid=$!
+for _ in $(seq 1 600); do
+  grep -q '"val_normalised_error".*"step":10' "$work/killed/metrics.jsonl" 2>/dev/null && break
+  grep -q '"step":10.*"val_normalised_error"' "$work/killed/metrics.jsonl" 2>/dev/null && break
+  sleep 0.05
+done
+kill -9 $pid 2>/dev/null; wait $pid 2>/dev/null
+if grep -q '"step":20' "$work/killed/metrics.jsonl"; then bad "kill -9 came too late (the run had finished)"
+else ok "killed mid-run"; fi
+if "$bin" "${train[@]}" --resume "$work/killed" >"$work/log_c" 2>&1; then ok "train-decoder --resume after kill -9"
+else bad "train-decoder --resume after kill -9"; cat "$work/log_c"; fi
+grep '"loss"' "$work/straight/metrics.jsonl" > "$work/loss_a"
+grep '"loss"' "$work/killed/metrics.jsonl" > "$work/loss_b"
+if [ "$(wc -l < "$work/loss_a")" = 20 ] && cmp -s "$work/loss_a" "$work/loss_b"; then ok "resumed loss lines equal the straight run's"
+else bad "resumed loss lines differ"; diff "$work/loss_a" "$work/loss_b" | head; fi
+if cmp -s "$work/straight/decoder.safetensors" "$work/killed/decoder.safetensors" &&
+   cmp -s "$work/straight/checkpoint.safetensors" "$work/killed/checkpoint.safetensors"; then
+  ok "resumed final weights and Adam state bit-identical"
+else bad "resumed final weights differ"; fi
+
+# --- refused resumes and runs ---
+expect_fail "resume with another --lr is refused with the difference" "lr: checkpoint 0.001" \
+  "$bin" "${train[@]}" --lr 0.002 --resume "$work/killed"
+expect_fail "resume of a finished run" "the run is complete" "$bin" "${train[@]}" --resume "$work/killed"
+expect_fail "resume without a checkpoint" "no checkpoint.safetensors" "$bin" "${train[@]}" --resume "$work/none"
+expect_fail "an existing run is not overwritten" "already holds a training run" \
+  "$bin" "${train[@]}" --out "$work/straight"
+mkdir -p "$work/empty" "$work/corrupt"
+cp "$data"/corrupt/*.png "$work/corrupt/" 2>/dev/null
+cp "$photos/synthetic_0.png" "$work/corrupt/"
+expect_fail "empty data folder" "holds no image files" "$bin" "${train[@]}" --data "$work/empty" --out "$work/o1"
+absent "no output for an empty data folder" "$work/o1"
+expect_fail "mostly unreadable data" "refusing to train" "$bin" "${train[@]}" --data "$work/corrupt" --val "$photos" \
+  --out "$work/o2"
+absent "no output for unreadable data" "$work/o2"
+expect_fail "images smaller than the crop" "smaller than the 128x128 crop" \
+  "$bin" "${train[@]}" --image-size 128 --out "$work/o3"
+absent "no output for too small images" "$work/o3"
+expect_fail "image size the HOG table cannot meet" "multiple of 64" "$bin" "${train[@]}" --image-size 72 \
+  --data "$photos" --out "$work/o4"
+absent "no output for a bad image size" "$work/o4"
+expect_fail "unknown representation" "unknown representation" "$bin" "${train[@]}" --rep hog7 --out "$work/o5"
+expect_fail "dsift has no decoder table" "no decoder table" "$bin" "${train[@]}" --rep dsift --out "$work/o6"
+
+# --- non-finite loss: stop, keep the last good checkpoint, exit non-zero ---
+expect_fail "an exploding run stops with a clear message" "not finite" \
+  "$bin" "${train[@]}" --lr 1e30 --checkpoint-every 1 --out "$work/nan"
+if grep -q "last good checkpoint (step" "$work/stderr" && [ -s "$work/nan/checkpoint.safetensors" ]; then
+  ok "the last good checkpoint is kept"
+else bad "no last good checkpoint"; cat "$work/stderr"; fi
+
+# --- decode ---
+dec=$work/straight/decoder.safetensors
+if "$bin" decode --decoder "$dec" "$photos" --out "$work/dec" --threads 1 >"$work/log_d" 2>&1; then ok "decode a folder"
+else bad "decode a folder"; cat "$work/log_d"; fi
+for s in synthetic_0 synthetic_1 synthetic_2 synthetic_3; do
+  [ -s "$work/dec/$s.png" ] && [ -s "$work/dec/${s}_sheet.png" ] || bad "decode wrote no $s.png / ${s}_sheet.png"
+done
+for f in metrics.json config.json index.html; do [ -s "$work/dec/$f" ] || bad "decode wrote no $f"; done
+if /usr/bin/python3 - "$work/dec/metrics.json" <<'EOF'
+import json, math, sys
+m = json.load(open(sys.argv[1]))
+e = [i["error"] for i in m["images"]]
+assert len(e) == 4 and all(x > 0 for x in e)
+assert abs(m["mean_error"] - sum(e) / 4) < 1e-6 * m["mean_error"]
+assert abs(m["normalised_error"] - m["mean_error"] / m["mean_pairwise_distance"]) < 1e-9
+assert 0 < m["normalised_error"] < 5
+EOF
+then ok "decode metrics: per-image errors and the normalised error"; else bad "decode metrics.json"; fi
+if head -c 24 "$work/dec/synthetic_1.png" | od -An -tx1 | tr -d ' \n' | grep -q "0000004000000040"; then
+  ok "decode writes 64 x 64 reconstructions"; else bad "decode output size"; fi
+"$bin" features "$photos/synthetic_2.png" --rep hog --size 64 --out "$work/feat" >/dev/null 2>&1
+if "$bin" decode --decoder "$dec" --features "$work/feat/synthetic_2.safetensors" --out "$work/decf" >"$work/log_f" 2>&1 &&
+   [ -s "$work/decf/synthetic_2.png" ]; then ok "decode --features"
+else bad "decode --features"; cat "$work/log_f"; fi
+expect_fail "decode: missing decoder" "cannot open" "$bin" decode --decoder "$work/nope.safetensors" "$photos" \
+  --out "$work/d1"
+absent "no decode output for a missing decoder" "$work/d1"
+expect_fail "decode: a PNG is not a decoder" "synthetic_0.png" "$bin" decode --decoder "$photos/synthetic_0.png" \
+  "$photos" --out "$work/d2"
+absent "no decode output for a bad decoder" "$work/d2"
+expect_fail "decode: a checkpoint is not a decoder" "preimage.kind" "$bin" decode \
+  --decoder "$work/straight/checkpoint.safetensors" "$photos" --out "$work/d3"
+expect_fail "decode: a corrupt image in the folder" "truncated" "$bin" decode --decoder "$dec" "$work/corrupt" \
+  --out "$work/d4"
+absent "no partial decode output" "$work/d4"
+"$bin" features "$photos/synthetic_2.png" --rep hog --out "$work/feat96" >/dev/null 2>&1
+expect_fail "decode: features of another size" "takes \[1, 31, 8, 8\]" "$bin" decode --decoder "$dec" \
+  --features "$work/feat96/synthetic_2.safetensors" --out "$work/d5"
+absent "no decode output for mismatched features" "$work/d5"
+
+echo "decoder CLI tests: $pass passed, $failed failed"
+[ "$failed" -eq 0 ]
