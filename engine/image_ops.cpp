@@ -43,6 +43,21 @@ Tensor crop_image(const View& image, int64_t top, int64_t left, int64_t height, 
   return out;
 }
 
+Tensor pad_edge(const View& image, int64_t top, int64_t left, int64_t bottom, int64_t right) {
+  check_image("pad_edge", image);
+  PI_CHECK(top >= 0 && left >= 0 && bottom >= 0 && right >= 0, "pad_edge: negative padding");
+  const int64_t c = image.shape[1], h = image.shape[2], w = image.shape[3];
+  const int64_t oh = h + top + bottom, ow = w + left + right;
+  Tensor out = Tensor::empty(Shape{1, c, oh, ow});
+  for (int64_t k = 0; k < c; ++k)
+    for (int64_t y = 0; y < oh; ++y) {
+      const float* row = image.data + (k * h + std::clamp<int64_t>(y - top, 0, h - 1)) * w;
+      float* o = out.data() + (k * oh + y) * ow;
+      for (int64_t x = 0; x < ow; ++x) o[x] = row[std::clamp<int64_t>(x - left, 0, w - 1)];
+    }
+  return out;
+}
+
 Tensor center_square(const View& image) {
   check_image("center_square", image);
   const int64_t h = image.shape[2], w = image.shape[3], s = std::min(h, w);

@@ -8,6 +8,8 @@
 namespace preimage {
 
 Tensor crop_image(const View& image, int64_t top, int64_t left, int64_t height, int64_t width);
+// The image grown by replicating its border pixels: [1, C, H + top + bottom, W + left + right].
+Tensor pad_edge(const View& image, int64_t top, int64_t left, int64_t bottom, int64_t right);
 // Largest centred square.
 Tensor center_square(const View& image);
 // Bilinear resampling with pixel centres aligned (OpenCV/PyTorch align_corners=False); halved by 2x2 boxes first

@@ -45,9 +45,11 @@ DecoderTable hog_table() {
   return t;
 }
 
-// seed 003 Table 3 (sparse SIFT grid, 256 x 256 images: 64 x 64 x 133).
-DecoderTable sift_table() {
-  DecoderTable t{"sift", "seed 003 Table 3", 133, 64, 256, {}};
+// seed 003 Table 3 (sparse SIFT grid, 256 x 256 images: 64 x 64 x 133). The same network decodes dense SIFT
+// (not in the papers): 128 descriptor channels on the S/4 x S/4 frame grid of solvers::window_features.
+DecoderTable sift_table(const std::string& name = "sift", int64_t channels = 133) {
+  DecoderTable t{name, name == "sift" ? "seed 003 Table 3" : "seed 003 Table 3's network on dense SIFT (not in the papers)",
+                 channels, 64, 256, {}};
   t.rows = {conv("conv1", "input", 5, 2, 256),    conv("conv2", "conv1", 3, 2, 512),
             conv("conv3", "conv2", 3, 2, 1024),   conv("conv4", "conv3", 3, 2, 2048),
             conv("conv5", "conv4", 3, 1, 2048),   conv("conv6", "conv5", 3, 1, 1024),
@@ -109,7 +111,7 @@ DecoderTable alexnet_fc_table(const std::string& layer, int64_t inputs) {
 
 const std::vector<std::string>& decoder_table_names() {
   static const std::vector<std::string> names = {
-      "hog",           "sift",          "lbp",           "alexnet-conv1", "alexnet-conv2", "alexnet-conv3",
+      "hog",           "sift",          "dsift",         "lbp",           "alexnet-conv1", "alexnet-conv2", "alexnet-conv3",
       "alexnet-conv4", "alexnet-conv5", "alexnet-fc6",   "alexnet-fc7",   "alexnet-fc8"};
   return names;
 }
@@ -117,6 +119,7 @@ const std::vector<std::string>& decoder_table_names() {
 DecoderTable decoder_table(const std::string& name) {
   if (name == "hog") return hog_table();
   if (name == "sift") return sift_table();
+  if (name == "dsift") return sift_table("dsift", 128);
   if (name == "lbp") return lbp_table();
   // AlexNet outputs after each layer's ReLU / pooling / normalisation at 227 x 227 (seed 003 Table 1).
   if (name == "alexnet-conv1") return alexnet_conv_table("conv1", 96, 27, 3);
@@ -132,11 +135,18 @@ DecoderTable decoder_table(const std::string& name) {
   fail("unknown decoder table '", name, "'; known: ", known);
 }
 
+DecoderTable decoder_table(const std::string& name, int64_t in_channels) {
+  DecoderTable t = decoder_table(name);
+  if (name.rfind("alexnet-", 0) == 0) t.in_channels = in_channels;
+  return t;
+}
+
 std::string decoder_table_for_representation(const std::string& rep) {
   if (rep == "hog" || rep == "hogb") return "hog";
   if (rep == "sift-grid") return "sift";
   if (rep == "lbp") return "lbp";
-  fail("no decoder table for representation '", rep, "'; decoders exist for hog, hogb, sift-grid and lbp");
+  if (rep == "dsift") return "dsift";
+  fail("no decoder table for representation '", rep, "'; decoders exist for hog, hogb, sift-grid, dsift and lbp");
 }
 
 }  // namespace preimage::layers

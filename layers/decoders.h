@@ -5,6 +5,7 @@
 //   hog            seed 003 Table 2: HOG (31 x S/8 x S/8) -> image S x S; streams A (compress to 1/8, expand back)
 //                  and B (full resolution) joined ("J") by channel concatenation.
 //   sift           seed 003 Table 3: sparse SIFT grid (133 x S/4 x S/4) -> S x S.
+//   dsift          Table 3's network on dense SIFT (128 x S/4 x S/4 at step 4, solvers::window_features), ours.
 //   lbp            seed 003 Table 4: LBP (58 x S/16 x S/16) -> S x S, two streams like hog.
 //   alexnet-conv5  seed 003 Table 5: 256 x 6 x 6 -> 192 x 192.
 //   alexnet-fc8    seed 003 Table 6 = seed 002 Table 1: 1000 -> fc 4096 x 3 -> reshape 256 x 4 x 4 -> 128 x 128.
@@ -65,7 +66,11 @@ struct DecoderTable {
 const std::vector<std::string>& decoder_table_names();
 // Throws preimage::Error listing the known tables.
 DecoderTable decoder_table(const std::string& name);
-// The decoder table that inverts a shallow representation (hog, hogb -> hog; sift-grid -> sift; lbp -> lbp).
+// The table for features with `in_channels` channels: the AlexNet tables take the channels of the network they
+// decode (reduced random networks have narrower fc layers); the shallow tables keep theirs (a mismatch is
+// reported by decoder_output_shapes).
+DecoderTable decoder_table(const std::string& name, int64_t in_channels);
+// The decoder table that inverts a shallow representation (hog, hogb -> hog; sift-grid -> sift; dsift; lbp).
 std::string decoder_table_for_representation(const std::string& rep);
 
 // Channel count of a row at a width (the output row keeps 3).

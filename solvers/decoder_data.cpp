@@ -113,7 +113,17 @@ Tensor cut_window(const PhotoSet& set, const WindowDraw& d, int size) {
 }
 
 Tensor window_features(const features::Representation& rep, const View& rgb) {
+  if (!rep.gray_input) return rep.extract(rgb);
   Tensor gray = rgb_to_gray(rgb);
+  if (rep.name == "dsift") {
+    // vl_dsift places frame k on pixels k*step .. k*step + 3*bin, so floor((H - 1 - 3 bin) / step) + 1 frames
+    // fit. P = 3 bin + 1 - step replicated pixels (floor(P/2) before, the rest after) make that exactly H / step
+    // frames, frame k centred at step k + 1.5 bin - floor(P/2) in the window, in (or next to) the k-th step x step
+    // cell: a grid like the sparse SIFT one (bin 8, step 4: pad 10 / 11, centres 4k + 2 in cells [4k, 4k + 3]).
+    const int64_t step = rep.params.at("step").get<int64_t>(), bin = rep.params.at("bin_size").get<int64_t>();
+    const int64_t pad = std::max<int64_t>(0, 3 * bin + 1 - step);
+    gray = pad_edge(gray.view(), pad / 2, pad / 2, pad - pad / 2, pad - pad / 2);
+  }
   return rep.extract(gray.view());
 }
 
@@ -129,34 +139,44 @@ void put_sample(Batch& out, int64_t batch, int64_t b, const Tensor& feat, const 
   std::memcpy(out.features.data() + b * feat.numel(), feat.data(), sizeof(float) * size_t(feat.numel()));
   std::memcpy(out.images.data() + b * img.numel(), img.data(), sizeof(float) * size_t(img.numel()));
 }
+
+// The target of a window: itself, or shrunk to the decoder's output side (CNN decoders predict down-sampled
+// images, seed 002 sect. 2.2).
+Tensor target_of(Tensor window, int target_size) {
+  if (target_size <= 0 || window.shape()[2] == target_size) return window;
+  return resize_antialiased(window.view(), target_size, target_size);
+}
 }  // namespace
 
 Batch make_batch(const PhotoSet& set, const features::Representation& rep, int size, int batch, uint64_t seed,
-                 int64_t index) {
+                 int64_t index, int target_size) {
   Batch out;
   out.index = index;
   for (int64_t b = 0; b < batch; ++b) {
     const WindowDraw d = draw_window(set, size, seed, index * batch + b);
     Tensor img = cut_window(set, d, size);
-    put_sample(out, batch, b, window_features(rep, img.view()), img);
+    Tensor f = window_features(rep, img.view());
+    put_sample(out, batch, b, f, target_of(std::move(img), target_size));
   }
   return out;
 }
 
-Batch make_validation_batch(const PhotoSet& set, const features::Representation& rep, int size) {
+Batch make_validation_batch(const PhotoSet& set, const features::Representation& rep, int size, int target_size) {
   Batch out;
   const int64_t n = static_cast<int64_t>(set.photos.size());
   for (int64_t i = 0; i < n; ++i) {
     Tensor sq = center_square(set.photos[static_cast<size_t>(i)].rgb.view());
     Tensor img = resize_bilinear(sq.view(), size, size);
-    put_sample(out, n, i, window_features(rep, img.view()), img);
+    Tensor f = window_features(rep, img.view());
+    put_sample(out, n, i, f, target_of(std::move(img), target_size));
   }
   return out;
 }
 
 BatchStream::BatchStream(const PhotoSet& set, const features::Representation& rep, int size, int batch,
-                         uint64_t seed, int64_t first_index, int workers, int capacity)
-    : set_(set), rep_(rep), size_(size), batch_(batch), capacity_(std::max(1, capacity)), seed_(seed),
+                         uint64_t seed, int64_t first_index, int workers, int capacity, int target_size)
+    : set_(set), rep_(rep), size_(size), batch_(batch), capacity_(std::max(1, capacity)),
+      target_size_(target_size), seed_(seed),
       next_claim_(first_index), next_out_(first_index) {
   for (int t = 0; t < std::max(1, workers); ++t) threads_.emplace_back([this] { work(); });
 }
@@ -183,7 +203,7 @@ void BatchStream::work() {
     Batch b;
     std::string err;
     try {
-      b = make_batch(set_, rep_, size_, batch_, seed_, index);
+      b = make_batch(set_, rep_, size_, batch_, seed_, index, target_size_);
     } catch (const std::exception& e) {
       err = e.what();
     }

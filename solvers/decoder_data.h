@@ -51,7 +51,7 @@ PhotoSet load_photos(const std::vector<std::string>& files, int crop, int max_sh
 struct Batch {
   int64_t index = -1;
   Tensor features;  // [B, D, h, w]
-  Tensor images;    // [B, 3, S, S] 0..255
+  Tensor images;    // [B, 3, T, T] 0..255: the windows (T = S), or shrunk to the decoder's output side T
 };
 
 struct WindowDraw {
@@ -62,21 +62,25 @@ WindowDraw draw_window(const PhotoSet& set, int size, uint64_t seed, int64_t k);
 // The S x S RGB window of a draw, [1, 3, S, S].
 Tensor cut_window(const PhotoSet& set, const WindowDraw& d, int size);
 
-// Features of an RGB window [1, 3, S, S] 0..255: extracted from its gray version.
+// Features of an RGB window [1, 3, S, S] 0..255: extracted from its gray version (the shallow representations),
+// or from the window itself when the representation says gray_input = false (a CNN layer). DSIFT sees the window padded by
+// replicated borders so that its frames form an S/step x S/step grid, one per cell (decoder_data.cpp).
 Tensor window_features(const features::Representation& rep, const View& rgb);
 
-// Builds batch `index` (deterministic, see above).
+// Builds batch `index` (deterministic, see above). target_size > 0 and != size: the targets are the windows
+// shrunk to target_size (anti-aliased; a CNN decoder's output is smaller than the network's input).
 Batch make_batch(const PhotoSet& set, const features::Representation& rep, int size, int batch, uint64_t seed,
-                 int64_t index);
+                 int64_t index, int target_size = 0);
 
 // The fixed validation samples: the centre square of each photo, resized to S x S (no randomness).
-Batch make_validation_batch(const PhotoSet& set, const features::Representation& rep, int size);
+Batch make_validation_batch(const PhotoSet& set, const features::Representation& rep, int size,
+                            int target_size = 0);
 
 // Worker threads computing batches first_index, first_index + 1, ... at most `capacity` ahead of the consumer.
 class BatchStream {
  public:
   BatchStream(const PhotoSet& set, const features::Representation& rep, int size, int batch, uint64_t seed,
-              int64_t first_index, int workers, int capacity);
+              int64_t first_index, int workers, int capacity, int target_size = 0);
   ~BatchStream();  // stops and joins the workers
   BatchStream(const BatchStream&) = delete;
   BatchStream& operator=(const BatchStream&) = delete;
@@ -87,7 +91,7 @@ class BatchStream {
   void work();
   const PhotoSet& set_;
   const features::Representation& rep_;
-  int size_, batch_, capacity_;
+  int size_, batch_, capacity_, target_size_;
   uint64_t seed_;
   std::mutex mu_;
   std::condition_variable cv_;

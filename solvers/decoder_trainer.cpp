@@ -158,7 +158,7 @@ TrainerState load_checkpoint(const std::string& path, json* config) {
     const json in = json::parse(need("preimage.input_shape"));
     Shape input = in.size() == 1 ? Shape{in[0].get<int64_t>()}
                                  : Shape{in.at(0).get<int64_t>(), in.at(1).get<int64_t>(), in.at(2).get<int64_t>()};
-    s.decoder = layers::Decoder(layers::decoder_table(need("preimage.decoder")),
+    s.decoder = layers::Decoder(layers::decoder_table(need("preimage.decoder"), input[0]),
                                 json::parse(need("preimage.width")).get<double>(), input);
     s.step = std::stoll(need("preimage.step"));
     s.adam.step = std::stoll(need("preimage.adam_step"));

@@ -12,6 +12,7 @@
 
 #include "engine/error.h"
 #include "engine/threads.h"
+#include "features/dsift.h"
 #include "features/representation.h"
 #include "solvers/adam.h"
 #include "solvers/decoder_data.h"
@@ -117,6 +118,24 @@ TEST_CASE("decoder data: the same batches whatever the number of workers", "[dec
   const solvers::Batch other = solvers::make_batch(set, rep, 64, 3, 6, 2);
   CHECK(other.images.to_vector() != solvers::make_batch(set, rep, 64, 3, 5, 2).images.to_vector());
   CHECK(reference[0] != reference[1]);
+}
+
+TEST_CASE("decoder data: dense SIFT of a window is one frame per 4 x 4 cell", "[decoders][data]") {
+  const features::Representation rep = features::make_representation("dsift", {});  // bin 8, step 4
+  for (int64_t s : {64, 128}) {
+    Tensor rgb = Tensor::empty(Shape{1, 3, s, s});
+    for (int64_t i = 0; i < rgb.numel(); ++i) rgb.data()[i] = float((i * 37) % 251);
+    const Tensor f = solvers::window_features(rep, rgb.view());
+    CHECK(f.shape() == Shape{1, 128, s / 4, s / 4});
+    // Padded by 10 before (3 * 8 + 1 - 4 = 21 in all): frame k's centre in window pixels lies in cell [4k, 4k + 3].
+    kernels::DsiftParams p;
+    const features::DsiftGeometry g = features::dsift_geometry(s + 21, s + 21, p);
+    for (int64_t k : {int64_t(0), s / 8, s / 4 - 1}) {
+      const double c = features::dsift_frame_center_x(g, k) - 10;
+      CHECK(c >= 4.0 * double(k));
+      CHECK(c <= 4.0 * double(k) + 3);
+    }
+  }
 }
 
 TEST_CASE("decoder data: windows stay inside the photo and cover the scale range", "[decoders][data]") {

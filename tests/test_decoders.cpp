@@ -50,6 +50,12 @@ TEST_CASE("decoder tables give every row's OutSize of seed 003 Tables 2-6 at the
                {"conv5", 2048, 4, 4},  {"conv6", 1024, 4, 4},     {"upconv1", 512, 8, 8},  {"upconv2", 256, 16, 16},
                {"upconv3", 128, 32, 32}, {"upconv4", 64, 64, 64}, {"upconv5", 32, 128, 128},
                {"upconv6", 3, 256, 256}});
+  // Dense SIFT (ours): Table 3's rows on 128 channels.
+  check_table("dsift", Shape{1, 128, 64, 64},
+              {{"conv1", 256, 32, 32}, {"conv2", 512, 16, 16},    {"conv3", 1024, 8, 8},   {"conv4", 2048, 4, 4},
+               {"conv5", 2048, 4, 4},  {"conv6", 1024, 4, 4},     {"upconv1", 512, 8, 8},  {"upconv2", 256, 16, 16},
+               {"upconv3", 128, 32, 32}, {"upconv4", 64, 64, 64}, {"upconv5", 32, 128, 128},
+               {"upconv6", 3, 256, 256}});
   check_table("lbp", Shape{1, 58, 16, 16},
               {{"convA1", 256, 8, 8},    {"convA2", 512, 4, 4},     {"convA3", 1024, 4, 4},  {"upconvA1", 512, 8, 8},
                {"upconvA2", 256, 16, 16}, {"convB1", 128, 16, 16},  {"convB2", 128, 16, 16}, {"convJ1", 256, 16, 16},

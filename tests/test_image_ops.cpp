@@ -70,3 +70,20 @@ TEST_CASE("16-bit PNG keeps a reconstruction to 1/514 of a grey level; 8-bit doe
   }
   std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("pad_edge replicates the border pixels", "[image_ops]") {
+  // [1, 2, 2, 3]: channel k, row y, column x holds 100 k + 10 y + x.
+  Tensor img = Tensor::empty(Shape{1, 2, 2, 3});
+  for (int64_t k = 0; k < 2; ++k)
+    for (int64_t y = 0; y < 2; ++y)
+      for (int64_t x = 0; x < 3; ++x) img.data()[(k * 2 + y) * 3 + x] = float(100 * k + 10 * y + x);
+  const Tensor p = pad_edge(img.view(), 1, 2, 3, 0);
+  REQUIRE(p.shape() == Shape{1, 2, 6, 5});
+  auto at = [&](int64_t k, int64_t y, int64_t x) { return p.data()[(k * 6 + y) * 5 + x]; };
+  CHECK(at(0, 0, 0) == 0.0f);    // top-left corner: pixel (0, 0)
+  CHECK(at(1, 1, 2) == 100.0f);  // first real row, first real column
+  CHECK(at(1, 2, 4) == 112.0f);  // second row, last column
+  CHECK(at(0, 5, 1) == 10.0f);   // bottom padding repeats the last row; left padding its first column
+  CHECK(at(0, 5, 3) == 11.0f);
+  CHECK_THROWS(pad_edge(img.view(), -1, 0, 0, 0));
+}

@@ -14,6 +14,10 @@ using nlohmann::json;
 const char* const kDecoderPreprocessing =
     "RGB image, centre square resized to image_size x image_size (bilinear); features of its gray version "
     "(ITU-R 601); target = (RGB - target_mean) / target_scale";
+const char* const kCnnDecoderPreprocessing =
+    "RGB image, centre square resized to the network's input size (anti-aliased); features = output of the layer's "
+    "block (after its ReLU, normalisation, pooling) of the mean-subtracted window; target = the window resized to "
+    "image_size x image_size (anti-aliased), (RGB - target_mean) / target_scale";
 
 json rep_options_json(const features::RepresentationOptions& o) {
   return {{"cell_size", o.cell_size}, {"orientations", o.orientations}, {"dsift_step", o.dsift_step},
@@ -89,11 +93,12 @@ void save_decoder(const std::string& path, const DecoderFile& d) {
       {"preimage.image_size", std::to_string(d.image_size)},
       {"preimage.representation", d.representation},
       {"preimage.rep_options", rep_options_json(d.rep_options).dump()},
-      {"preimage.preprocessing", kDecoderPreprocessing},
+      {"preimage.preprocessing", d.model.is_null() ? kDecoderPreprocessing : kCnnDecoderPreprocessing},
       {"preimage.target_mean", number_text(d.target_mean)},
       {"preimage.target_scale", number_text(d.target_scale)},
   };
   if (!d.training.is_null()) meta["preimage.training"] = d.training.dump();
+  if (!d.model.is_null()) meta["preimage.model"] = d.model.dump();
   write_safetensors(path, tensors, meta);
 }
 
@@ -115,7 +120,7 @@ DecoderFile load_decoder(const std::string& path) {
     input[static_cast<int>(i)] = in[i].get<int64_t>();
   }
   try {
-    d.decoder = layers::Decoder(layers::decoder_table(table), width, input);
+    d.decoder = layers::Decoder(layers::decoder_table(table, input[0]), width, input);
   } catch (const Error& e) {
     fail(path, ": ", e.what());
   }
@@ -127,6 +132,15 @@ DecoderFile load_decoder(const std::string& path) {
   PI_CHECK(out[2] == d.image_size && out[3] == d.image_size, path, ": the decoder produces ", out[2], "x", out[3],
            " images but preimage.image_size says ", d.image_size);
   d.representation = need(m, path, "preimage.representation");
+  if (d.representation == "cnn") {
+    d.model = parse_json(path, "preimage.model", need(m, path, "preimage.model"));
+    for (const char* k : {"file", "model", "layer", "output_layer", "fingerprint"})
+      PI_CHECK(d.model.is_object() && d.model.contains(k) && d.model[k].is_string(), path, ": metadata "
+               "preimage.model lacks the string '", k, "'");
+    PI_CHECK(d.model.contains("input_size") && d.model["input_size"].is_number_integer() &&
+                 d.model["input_size"].get<int>() > 0,
+             path, ": metadata preimage.model lacks a positive input_size");
+  }
   try {
     d.rep_options = rep_options_from_json(parse_json(path, "preimage.rep_options", need(m, path, "preimage.rep_options")));
   } catch (const json::exception& e) {

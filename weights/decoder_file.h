@@ -5,8 +5,10 @@
 //             preimage.decoder         table name (hog, sift, lbp, alexnet-fc8, ...)
 //             preimage.width           channel scale of the table (e.g. "0.25")
 //             preimage.input_shape     "[C, H, W]" of the features (fc tables: "[C]")
-//             preimage.image_size      S: the decoder reconstructs S x S images
-//             preimage.representation  "hog" | "hogb" | "lbp" | "sift-grid" ...
+//             preimage.image_size      S: the decoder reconstructs S x S images (cnn: the down-sampled window)
+//             preimage.representation  "hog" | "hogb" | "lbp" | "sift-grid" | "dsift" | "cnn"
+//             preimage.model           (cnn only) JSON: network file, model, layer, output layer, input size,
+//                                      fingerprint of the file (tools/preimage/decoder_cnn.h)
 //             preimage.rep_options     JSON of features::RepresentationOptions (cell sizes, orientations)
 //             preimage.preprocessing   what is done to an image before its features are taken (text)
 //             preimage.target_mean, preimage.target_scale   decoder output y -> pixel = mean + scale * y
@@ -29,11 +31,12 @@ struct DecoderFile {
   int image_size = 0;
   float target_mean = 128.0f, target_scale = 64.0f;
   nlohmann::json training;  // may be null
+  nlohmann::json model;     // representation "cnn": the network the features come from; null otherwise
 };
 
 nlohmann::json rep_options_json(const features::RepresentationOptions& o);
 features::RepresentationOptions rep_options_from_json(const nlohmann::json& j);
-extern const char* const kDecoderPreprocessing;
+extern const char* const kDecoderPreprocessing, *const kCnnDecoderPreprocessing;
 
 void save_decoder(const std::string& path, const DecoderFile& d);
 DecoderFile load_decoder(const std::string& path);

@@ -72,7 +72,10 @@ expect_fail "image size the HOG table cannot meet" "multiple of 64" "$bin" "${tr
   --data "$photos" --out "$work/o4"
 absent "no output for a bad image size" "$work/o4"
 expect_fail "unknown representation" "unknown representation" "$bin" "${train[@]}" --rep hog7 --out "$work/o5"
-expect_fail "dsift has no decoder table" "no decoder table" "$bin" "${train[@]}" --rep dsift --out "$work/o6"
+# dense SIFT: one frame per 4 x 4 cell (padded window), decoded by Table 3's network on 128 channels
+if "$bin" "${train[@]}" --rep dsift --steps 2 --checkpoint-every 2 --out "$work/dsift" >"$work/log_ds" 2>&1 &&
+   tr -d " \n" < "$work/dsift/config.json" | grep -q '"feature_shape":\[128,16,16\]'; then ok "train-decoder --rep dsift"
+else bad "train-decoder --rep dsift"; cat "$work/log_ds"; fi
 
 # --- non-finite loss: stop, keep the last good checkpoint, exit non-zero ---
 expect_fail "an exploding run stops with a clear message" "not finite" \
@@ -120,6 +123,32 @@ absent "no partial decode output" "$work/d4"
 expect_fail "decode: features of another size" "takes \[1, 31, 8, 8\]" "$bin" decode --decoder "$dec" \
   --features "$work/feat96/synthetic_2.safetensors" --out "$work/d5"
 absent "no decode output for mismatched features" "$work/d5"
+
+# --- network decoders: a random reduced AlexNet (conv1 at 75 x 75: 96 x 8 x 8 -> 64 x 64; fc8 at 227) ---
+large=$data/decoder_photos_large
+"$bin" init-weights --model alexnet --seed 0 --fc-width 16 --classes 10 --out "$work/net.safetensors" >/dev/null 2>&1
+"$bin" init-weights --model alexnet --seed 1 --fc-width 16 --classes 10 --out "$work/net1.safetensors" >/dev/null 2>&1
+cnn=(train-decoder --model "$work/net.safetensors" --data "$photos" --val-fraction 0.25 --width 0.0625 --batch 2
+     --steps 2 --checkpoint-every 2 --threads 1 --seed 3)
+if "$bin" "${cnn[@]}" --layer conv1 --image-size 75 --out "$work/conv1" >"$work/log_c1" 2>&1 &&
+   grep -q '"output_layer": *"\(norm1\|pool1\)"' \
+     "$work/conv1/config.json"; then ok "train-decoder --model --layer conv1 (block output, 64 x 64 target)"
+else bad "train-decoder --model --layer conv1"; cat "$work/log_c1"; fi
+if "$bin" decode --decoder "$work/conv1/decoder.safetensors" "$photos" --out "$work/dc1" >"$work/log_dc1" 2>&1 &&
+   [ -s "$work/dc1/synthetic_0_sheet.png" ] && grep -q '"normalised_error"' "$work/dc1/metrics.json"; then
+  ok "decode with a network decoder"
+else bad "decode with a network decoder"; cat "$work/log_dc1"; fi
+expect_fail "decode: another network file is refused" "is not the network" "$bin" decode \
+  --decoder "$work/conv1/decoder.safetensors" --model "$work/net1.safetensors" "$photos" --out "$work/dc2"
+absent "no decode output with the wrong network" "$work/dc2"
+if "$bin" "${cnn[@]}" --layer fc8 --data "$large" --val-fraction 0.34 --out "$work/fc8" >"$work/log_f8" 2>&1 &&
+   grep -q '"target_size": *128' "$work/fc8/config.json"; then ok "train-decoder --model --layer fc8 at 227 x 227"
+else bad "train-decoder --model --layer fc8"; cat "$work/log_f8"; fi
+expect_fail "fc layer at another size" "too small for alexnet up to fc8" "$bin" "${cnn[@]}" --layer fc8 --image-size 75 \
+  --out "$work/o7"
+expect_fail "a layer without a decoder table" "give conv1 ... conv5" "$bin" "${cnn[@]}" --layer pool5 --out "$work/o8"
+expect_fail "--layer without --model" "needs --model" "$bin" "${train[@]}" --layer conv1 --out "$work/o9"
+absent "no output for refused network runs" "$work/o7"
 
 echo "decoder CLI tests: $pass passed, $failed failed"
 [ "$failed" -eq 0 ]

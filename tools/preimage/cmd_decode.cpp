@@ -9,9 +9,11 @@
 
 #include "engine/error.h"
 #include "engine/image_io.h"
+#include "engine/image_ops.h"
 #include "solvers/decoder_data.h"
 #include "solvers/decoder_trainer.h"
 #include "tools/preimage/commands.h"
+#include "tools/preimage/decoder_cnn.h"
 #include "tools/preimage/gallery.h"
 #include "tools/preimage/run_common.h"
 #include "weights/decoder_file.h"
@@ -23,7 +25,7 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 struct DecodeOptions {
-  std::string decoder, input, features, out = "out/decode", device = "cpu";
+  std::string decoder, input, features, model, out = "out/decode", device = "cpu";
   int threads = 0;
 };
 
@@ -43,7 +45,25 @@ int run_decode(const DecodeOptions& o) {
   PI_CHECK(!o.decoder.empty(), "give --decoder FILE (a decoder.safetensors written by train-decoder)");
   PI_CHECK(o.input.empty() != o.features.empty(), "give either an INPUT image/folder or --features FILE, not both");
   weights::DecoderFile df = weights::load_decoder(o.decoder);
-  const features::Representation rep = features::make_representation(df.representation, df.rep_options);
+  // A network decoder needs its network: the file it was trained with (recorded) or --model, checked to be the
+  // same bytes, so that the features mean what the decoder learned.
+  std::unique_ptr<CnnDecoderInput> cnn;
+  if (df.representation == "cnn") {
+    const std::string file = o.model.empty() ? df.model["file"].get<std::string>() : o.model;
+    std::error_code ec;
+    PI_CHECK(fs::exists(file, ec), o.decoder, " decodes layer ", df.model["layer"].get<std::string>(), " of the "
+             "network ", df.model["file"].get<std::string>(), ", which is not there; give it with --model FILE");
+    cnn = std::make_unique<CnnDecoderInput>(make_cnn_decoder_input(file, df.model["layer"].get<std::string>(),
+                                                                   df.model["input_size"].get<int>()));
+    PI_CHECK(cnn->fingerprint == df.model["fingerprint"].get<std::string>(), "--model ", file, " is not the network "
+             "decoder ", o.decoder, " was trained with (", df.model["file"].get<std::string>(), ", fingerprint ",
+             df.model["fingerprint"].get<std::string>(), "; this file's is ", cnn->fingerprint, ")");
+  } else {
+    PI_CHECK(o.model.empty(), "--model is for decoders of network layers; ", o.decoder, " decodes ",
+             df.representation);
+  }
+  const features::Representation rep =
+      cnn ? cnn->representation() : features::make_representation(df.representation, df.rep_options);
   const Shape& want = df.decoder.input_shape();
   auto check_features = [&](const Tensor& f, const std::string& what) {
     PI_CHECK(f.shape().ndim() == 4 && f.shape()[0] == 1 && f.shape()[1] == want[0] && f.shape()[2] == want[1] &&
@@ -64,9 +84,13 @@ int run_decode(const DecodeOptions& o) {
     feats.push_back(std::move(f.tensors.at("features")));
   } else {
     for (const std::string& file : collect_images(o.input)) {
-      Tensor rgb = load_input(file, false, df.image_size);
+      // Shallow: the S x S window is both the input and the original. Network: the window at the network's input
+      // size gives the features; the original is it shrunk to the decoder's output size, as in training.
+      Tensor rgb = cnn ? load_network_input(cnn->model->net, file, cnn->input_size, "square")
+                       : load_input(file, false, df.image_size);
       Tensor f = solvers::window_features(rep, rgb.view());
       check_features(f, file);
+      if (cnn) rgb = resize_antialiased(rgb.view(), df.image_size, df.image_size);
       names.push_back(file);
       images.push_back(std::move(rgb));
       feats.push_back(std::move(f));
@@ -88,7 +112,11 @@ int run_decode(const DecodeOptions& o) {
   config["input"] = o.features.empty() ? json(o.input) : json(nullptr);
   config["features"] = o.features.empty() ? json(nullptr) : json(o.features);
   config["files"] = names;
-  config["preprocessing"] = weights::kDecoderPreprocessing;
+  config["preprocessing"] = cnn ? weights::kCnnDecoderPreprocessing : weights::kDecoderPreprocessing;
+  if (cnn) {
+    config["model"] = cnn->record();
+    if (cnn->model->random_weights) config["note"] = kRandomWeightsNote;
+  }
   config["device"] = device_record(device);
   write_json((fs::path(o.out) / "config.json").string(), config);
 
@@ -153,6 +181,8 @@ void register_decode(CLI::App& app) {
   cmd->add_option("input", o->input, "an image file or a folder of images");
   cmd->add_option("--decoder", o->decoder, "decoder file (.safetensors from train-decoder)")->required();
   cmd->add_option("--features", o->features, "decode features saved by `preimage features` instead of images");
+  cmd->add_option("--model", o->model, "network decoders: the network file (default: the one it was trained "
+                  "with); must be the same file");
   cmd->add_option("--out", o->out, "output folder")->capture_default_str();
   add_threads_option(cmd, &o->threads);
   add_device_option(cmd, &o->device);

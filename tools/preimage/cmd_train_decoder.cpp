@@ -20,6 +20,7 @@
 #include "solvers/decoder_trainer.h"
 #include "solvers/lr_schedule.h"
 #include "tools/preimage/commands.h"
+#include "tools/preimage/decoder_cnn.h"
 #include "tools/preimage/plot.h"
 #include "tools/preimage/run_common.h"
 #include "weights/decoder_file.h"
@@ -33,7 +34,7 @@ struct TrainOptions {
   std::string rep = "hog", data, val, out, resume, device = "cpu";
   features::RepresentationOptions rep_options;
   double val_fraction = 0.1, width = 0.25;
-  int image_size = 64, batch = 64, checkpoint_every = 250, threads = 0, data_workers = 1, queue = 4;
+  int image_size = 0, batch = 64, checkpoint_every = 250, threads = 0, data_workers = 1, queue = 4;
   int64_t steps = 2000;
   float lr = 1e-3f;
   uint64_t seed = 0;
@@ -42,8 +43,9 @@ struct TrainOptions {
 
 // The options a resumed run must share with its checkpoint: everything that changes the numbers.
 json run_config(const TrainOptions& o, const std::string& table, const std::vector<std::string>& train,
-                const std::vector<std::string>& val) {
+                const std::vector<std::string>& val, const json& model) {
   return {{"representation", o.rep},
+          {"model", model},
           {"rep_options", weights::rep_options_json(o.rep_options)},
           {"decoder", table},
           {"width", o.width},
@@ -99,8 +101,7 @@ void write_index(const std::string& out, const json& config, const std::vector<j
 
 int run_train(TrainOptions o) {
   apply_threads(o.threads);
-  PI_CHECK(o.model.empty() && o.layer.empty(), "train-decoder --model/--layer (AlexNet decoders) is not available "
-           "yet; use --rep hog|hogb|lbp|sift-grid");
+  PI_CHECK(o.layer.empty() || !o.model.empty(), "--layer needs --model NET (a network file)");
   const Device device = select_device(o.device);
   const bool resuming = !o.resume.empty();
   if (resuming) {
@@ -119,8 +120,19 @@ int run_train(TrainOptions o) {
   else PI_CHECK(!fs::exists(ckpt_path, ec), "--out ", o.out, " already holds a training run (checkpoint."
                 "safetensors); continue it with --resume ", o.out, " or choose another --out");
 
-  const features::Representation rep = features::make_representation(o.rep, o.rep_options);
-  const std::string table = layers::decoder_table_for_representation(o.rep);
+  // The features: a shallow representation of the gray window, or a network layer of the colour window.
+  std::unique_ptr<CnnDecoderInput> cnn;
+  if (!o.model.empty()) {
+    cnn = std::make_unique<CnnDecoderInput>(make_cnn_decoder_input(o.model, o.layer, o.image_size));
+    o.rep = "cnn";
+    o.image_size = cnn->input_size;
+  } else if (o.image_size == 0) {
+    o.image_size = 64;
+  }
+  const features::Representation rep =
+      cnn ? cnn->representation() : features::make_representation(o.rep, o.rep_options);
+  const std::string table = cnn ? cnn->table : layers::decoder_table_for_representation(o.rep);
+  const json model_record = cnn ? cnn->record() : json(nullptr);
   std::vector<std::string> train_files, val_files;
   const std::vector<std::string> all = solvers::list_images_recursive(o.data);
   if (!o.val.empty()) {
@@ -129,7 +141,7 @@ int run_train(TrainOptions o) {
   } else {
     solvers::split_by_file(all, o.val_fraction, &train_files, &val_files);
   }
-  const json cfg = run_config(o, table, train_files, val_files);
+  const json cfg = run_config(o, table, train_files, val_files, model_record);
   solvers::TrainerState state;
   if (resuming) {
     json ck_cfg;
@@ -151,17 +163,28 @@ int run_train(TrainOptions o) {
                                                      o.val.empty() ? "validation files" : "--val");
   for (const auto* set : {&train, &val})
     for (const std::string& s : set->skipped) std::fprintf(stderr, "train-decoder: skipped %s\n", s.c_str());
-  const solvers::Batch val_batch = solvers::make_validation_batch(val, rep, o.image_size);
-  const Shape fs_ = val_batch.features.shape();
+  // A shallow decoder reconstructs the window itself (S x S); a network decoder a down-sampled window, of its
+  // table's output side.
+  Shape feat_shape;
+  if (cnn) {
+    feat_shape = Shape{1, cnn->feature_shape[0], cnn->feature_shape[1], cnn->feature_shape[2]};
+  } else {
+    Tensor probe = Tensor::zeros(Shape{1, 3, o.image_size, o.image_size});
+    feat_shape = solvers::window_features(rep, probe.view()).shape();
+  }
   if (!resuming) {
-    state.decoder = layers::Decoder(layers::decoder_table(table), o.width, Shape{fs_[1], fs_[2], fs_[3]});
+    state.decoder = layers::Decoder(layers::decoder_table(table, feat_shape[1]), o.width,
+                                    Shape{feat_shape[1], feat_shape[2], feat_shape[3]});
     const Shape out_shape = state.decoder.output_shape(1);
-    PI_CHECK(out_shape[2] == o.image_size && out_shape[3] == o.image_size, "decoder ", table, " turns ",
-             fs_.str(), " features into ", out_shape[2], "x", out_shape[3], " images, not ", o.image_size, "x",
-             o.image_size, "; choose --image-size a multiple of 64");
+    PI_CHECK(cnn || (out_shape[2] == o.image_size && out_shape[3] == o.image_size), "decoder ", table, " turns ",
+             feat_shape.str(), " features into ", out_shape[2], "x", out_shape[3], " images, not ", o.image_size,
+             "x", o.image_size, "; choose --image-size a multiple of 64");
     state.decoder.init_he(o.seed);
     state.adam = solvers::adam_state_for(state.decoder.parameters());
   }
+  const int target_size = static_cast<int>(state.decoder.output_shape(1)[2]);
+  const solvers::Batch val_batch = solvers::make_validation_batch(val, rep, o.image_size, target_size);
+  const Shape fs_ = val_batch.features.shape();
   state.decoder.to(device);
   for (Tensor& t : state.adam.m) t = t.to(device);
   for (Tensor& t : state.adam.v) t = t.to(device);
@@ -176,6 +199,13 @@ int run_train(TrainOptions o) {
   record["feature_shape"] = {fs_[1], fs_[2], fs_[3]};
   record["skipped_images"] = train.skipped.size() + val.skipped.size();
   record["target_scaling"] = "y = (RGB - 128) / 64; loss = mean of (y - target)^2";
+  record["target_size"] = target_size;
+  if (cnn) {
+    record["model"] = cnn->model->record;
+    record["model"]["layer"] = cnn->layer;
+    record["model"]["output_layer"] = cnn->output_layer;
+    if (cnn->model->random_weights) record["note"] = kRandomWeightsNote;
+  }
   record["lr_schedule"] = "constant for 70 % of the steps, then halved at 70, 80 and 90 %";
   record["adam"] = {{"beta1", 0.9}, {"beta2", 0.999}, {"eps", 1e-8}};
   record["init"] = "He for leaky ReLU 0.2, Philox(seed)";
@@ -210,7 +240,8 @@ int run_train(TrainOptions o) {
   const int delay_ms = delay_env ? std::atoi(delay_env) : 0;
 
   const kernels::AdamParams hp;  // beta1 0.9, beta2 0.999, eps 1e-8
-  solvers::BatchStream stream(train, rep, o.image_size, o.batch, o.seed, state.step, o.data_workers, o.queue);
+  solvers::BatchStream stream(train, rep, o.image_size, o.batch, o.seed, state.step, o.data_workers, o.queue,
+                              target_size);
   Progress progress(25);
   const auto t0 = std::chrono::steady_clock::now();
   const int64_t first_step = state.step;
@@ -251,7 +282,7 @@ int run_train(TrainOptions o) {
         pairs.push_back(recon.view().batch(i));
       }
       const std::string sheet = "val/step_" + std::to_string(state.step) + ".png";
-      write_png((fs::path(o.out) / sheet).string(), contact_sheet(pairs, o.image_size).view());
+      write_png((fs::path(o.out) / sheet).string(), contact_sheet(pairs, target_size).view());
       val_curve.emplace_back(double(state.step), e.normalised);
       const json c = {{"step", state.step},           {"val_mean_error", e.mean},
                       {"val_normalised_error", e.normalised}, {"lr", lr},
@@ -265,7 +296,8 @@ int run_train(TrainOptions o) {
         df.decoder.parameters()[i] = state.decoder.parameters()[i].to(Device::cpu);
       df.representation = o.rep;
       df.rep_options = o.rep_options;
-      df.image_size = o.image_size;
+      df.image_size = target_size;
+      df.model = model_record;
       df.target_mean = solvers::kTargetMean;
       df.target_scale = solvers::kTargetScale;
       df.training = {{"step", state.step}, {"steps", o.steps}, {"seed", o.seed}, {"git", PREIMAGE_GIT_HASH},
@@ -299,15 +331,18 @@ void register_train_decoder(CLI::App& app) {
       "of the photos under --data. Checkpoints every --checkpoint-every steps; --resume DIR continues exactly.");
   // A repeated option takes its last value (scripts append overrides to a base command line).
   cmd->option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
-  cmd->add_option("--rep", o->rep, "representation: hog, hogb, lbp, sift-grid")->capture_default_str();
-  cmd->add_option("--model", o->model, "(not yet available) CNN file whose layer to invert");
-  cmd->add_option("--layer", o->layer, "(not yet available) CNN layer");
+  cmd->add_option("--rep", o->rep, "representation: hog, hogb, lbp, sift-grid, dsift")->capture_default_str();
+  cmd->add_option("--model", o->model, "network file (AlexNet/CaffeNet .safetensors): decode one of its layers "
+                  "instead of --rep; features of the colour window at the network's input size");
+  cmd->add_option("--layer", o->layer, "with --model: conv1 ... conv5, fc6, fc7, fc8 (the block's output: after its "
+                  "ReLU, normalisation and pooling)");
   cmd->add_option("--data", o->data, "folder of training photos (recursive)");
   cmd->add_option("--val", o->val, "folder of validation photos (default: every round(1/f)-th file of --data)");
   cmd->add_option("--val-fraction", o->val_fraction, "fraction of --data files held out when --val is absent")
       ->capture_default_str();
-  cmd->add_option("--image-size", o->image_size, "S: windows are S x S (a multiple of 64)")
-      ->capture_default_str()->check(CLI::Range(64, 1024));
+  cmd->add_option("--image-size", o->image_size, "S: windows are S x S (--rep: a multiple of 64, default 64; "
+                  "--model: the network's input, default its nominal size)")
+      ->check(CLI::Range(32, 1024));
   cmd->add_option("--width", o->width, "channel scale of the table (1 = the paper)")->capture_default_str();
   cmd->add_option("--batch", o->batch, "batch size")->capture_default_str()->check(CLI::Range(1, 4096));
   cmd->add_option("--steps", o->steps, "training steps (the schedule spans them)")->capture_default_str();
