@@ -144,7 +144,7 @@ absent "no decode output with the wrong network" "$work/dc2"
 if "$bin" "${cnn[@]}" --layer fc8 --data "$large" --val-fraction 0.34 --out "$work/fc8" >"$work/log_f8" 2>&1 &&
    grep -q '"target_size": *128' "$work/fc8/config.json"; then ok "train-decoder --model --layer fc8 at 227 x 227"
 else bad "train-decoder --model --layer fc8"; cat "$work/log_f8"; fi
-expect_fail "fc layer at another size" "too small for alexnet up to fc8" "$bin" "${cnn[@]}" --layer fc8 --image-size 75 \
+expect_fail "fc layer at another size" "is fully connected: its decoder needs" "$bin" "${cnn[@]}" --layer fc8 --image-size 75 \
   --out "$work/o7"
 expect_fail "a layer without a decoder table" "give conv1 ... conv5" "$bin" "${cnn[@]}" --layer pool5 --out "$work/o8"
 expect_fail "--layer without --model" "needs --model" "$bin" "${train[@]}" --layer conv1 --out "$work/o9"

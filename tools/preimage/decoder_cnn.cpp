@@ -55,11 +55,14 @@ CnnDecoderInput make_cnn_decoder_input(const std::string& model_file, const std:
   c.table = "alexnet-" + layer;
   const int nominal = net.preprocessing.input_h;
   c.input_size = input_size > 0 ? input_size : nominal;
+  // Before the shape: below the nominal size the fc kernel does not fit at all, and the generic "too small"
+  // error would not say why a fully connected layer needs exactly this size.
+  PI_CHECK(layer[0] != 'f' || c.input_size == nominal, "--layer ", layer, " is fully connected: its decoder needs "
+           "the network's input size ", nominal, "x", nominal, " (--image-size ", c.input_size, " would make its "
+           "units slide or not fit)");
   const Shape out = layer_output_shape(net, c.output_layer, Shape{1, 3, c.input_size, c.input_size});
-  if (layer[0] == 'f')
-    PI_CHECK(c.input_size == nominal && out[2] == 1 && out[3] == 1, "--layer ", layer, " is fully connected: its "
-             "decoder needs the network's input size ", nominal, "x", nominal, " (--image-size ", c.input_size,
-             " gives a ", out[2], "x", out[3], " map)");
+  PI_CHECK(layer[0] != 'f' || (out[2] == 1 && out[3] == 1), "--layer ", layer, ": expected a 1x1 map at ", nominal,
+           "x", nominal, ", got ", out[2], "x", out[3]);
   c.feature_shape = Shape{out[1], out[2], out[3]};
   c.fingerprint = file_fingerprint(model_file);
   return c;
