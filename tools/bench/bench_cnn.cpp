@@ -17,9 +17,6 @@
 //                     [--torch 1|0] [--profile 0|1] [--seed 1]
 // --profile 1 adds our cost per layer (forward, and backward of that layer alone, in process CPU time), for finding
 // what to speed up.
-#include <sys/types.h>
-#include <time.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -45,6 +42,8 @@
 
 using namespace preimage;
 using nlohmann::json;
+using preimage::bench::cpu_ms;
+using preimage::bench::TorchPeer;
 
 namespace {
 
@@ -77,72 +76,6 @@ std::vector<std::string> split(const std::string& s, char sep) {
   for (std::string item; std::getline(ss, item, sep);)
     if (!item.empty()) out.push_back(item);
   return out;
-}
-
-// The PyTorch child: commands on its stdin, one JSON line back per command on its stdout.
-class TorchPeer {
- public:
-  TorchPeer(const std::string& python, const std::string& script, const std::string& spec,
-            const std::string& tensors) {
-    int to_child[2], from_child[2];
-    PI_CHECK(pipe(to_child) == 0 && pipe(from_child) == 0, "bench_cnn: pipe() failed");
-    pid_ = fork();
-    PI_CHECK(pid_ >= 0, "bench_cnn: fork() failed");
-    if (pid_ == 0) {
-      dup2(to_child[0], 0);
-      dup2(from_child[1], 1);
-      close(to_child[1]);
-      close(from_child[0]);
-      execl(python.c_str(), python.c_str(), script.c_str(), "--spec", spec.c_str(), "--tensors", tensors.c_str(),
-            static_cast<char*>(nullptr));
-      std::perror("bench_cnn: exec of the python interpreter");
-      _exit(127);
-    }
-    close(to_child[0]);
-    close(from_child[1]);
-    in_ = fdopen(to_child[1], "w");
-    out_ = fdopen(from_child[0], "r");
-    hello_ = read_answer("start");
-  }
-  ~TorchPeer() {
-    std::fprintf(in_, "quit\n");
-    std::fclose(in_);
-    std::fclose(out_);
-    int status = 0;
-    waitpid(pid_, &status, 0);
-  }
-  TorchPeer(const TorchPeer&) = delete;
-  TorchPeer& operator=(const TorchPeer&) = delete;
-
-  json command(const std::string& line) {
-    std::fprintf(in_, "%s\n", line.c_str());
-    std::fflush(in_);
-    return read_answer(line);
-  }
-  const json& hello() const { return hello_; }
-
- private:
-  json read_answer(const std::string& what) {
-    std::string line;
-    for (int ch; (ch = std::fgetc(out_)) != EOF && ch != '\n';) line.push_back(static_cast<char>(ch));
-    PI_CHECK(!line.empty(), "bench_cnn: the PyTorch process gave no answer to '", what,
-             "' (see its error above; run with --torch 0 to time ours alone)");
-    return json::parse(line);
-  }
-  pid_t pid_ = -1;
-  FILE* in_ = nullptr;
-  FILE* out_ = nullptr;
-  json hello_;
-};
-
-// Process CPU time of f in ms (all threads): unlike wall time, it does not count the time other processes take the
-// cores away, so a per-layer profile stays readable on a busy machine (at 1 thread it is the work done).
-double cpu_ms(const std::function<void()>& f) {
-  timespec a{}, b{};
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &a);
-  f();
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &b);
-  return 1e3 * double(b.tv_sec - a.tv_sec) + 1e-6 * double(b.tv_nsec - a.tv_nsec);
 }
 
 // A random image in the network's input domain (image - mean: roughly uniform on +-128).
@@ -265,7 +198,8 @@ int main(int argc, char** argv) {
         for (const auto& [name, value] : net.parameters()) tensors.emplace_back(name, value.view());
         for (const auto& [layer, value] : targets) tensors.emplace_back("target." + layer, value.view());
         write_safetensors(tensors_path, tensors);
-        peer = std::make_unique<TorchPeer>(python, script, spec_path, tensors_path);
+        peer = std::make_unique<TorchPeer>("bench_cnn", python, script,
+                                           std::vector<std::string>{"--spec", spec_path, "--tensors", tensors_path});
         peer_info = peer->hello();
         std::filesystem::remove(tensors_path);  // the child has read it
       }

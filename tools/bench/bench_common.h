@@ -1,6 +1,12 @@
 #pragma once
 // Shared pieces of the benchmark programs (tools/bench/, not tests): timing statistics over repeated runs, the
-// machine's load, argument parsing and the table / JSON report. Figures are milliseconds of wall time.
+// machine's load, argument parsing, the table / JSON report, process CPU time, and the PyTorch child process that
+// bench_cnn and bench_decoder drive over a pipe. Figures are milliseconds of wall time.
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -11,6 +17,8 @@
 #include <vector>
 
 #include <nlohmann/json.hpp>
+
+#include "engine/error.h"
 
 namespace preimage::bench {
 
@@ -113,5 +121,79 @@ inline void write_json_file(const std::string& path, const nlohmann::json& j) {
     std::exit(1);
   }
 }
+
+// Process CPU time of f in ms (all threads): unlike wall time, it does not count the time other processes take the
+// cores away, so a per-layer profile stays readable on a busy machine (at 1 thread it is the work done).
+inline double cpu_ms(const std::function<void()>& f) {
+  timespec a{}, b{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &a);
+  f();
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &b);
+  return 1e3 * double(b.tv_sec - a.tv_sec) + 1e-6 * double(b.tv_nsec - a.tv_nsec);
+}
+
+// The PyTorch child: `python script args...` started with its stdin and stdout on pipes; commands go to its stdin,
+// one JSON line comes back per command on its stdout (its stderr stays ours, so its errors are seen). The first line
+// it prints on start is kept as hello(). `program` prefixes the error messages ("bench_cnn").
+class TorchPeer {
+ public:
+  TorchPeer(const std::string& program, const std::string& python, const std::string& script,
+            const std::vector<std::string>& script_args)
+      : program_(program) {
+    int to_child[2], from_child[2];
+    PI_CHECK(pipe(to_child) == 0 && pipe(from_child) == 0, program_, ": pipe() failed");
+    std::vector<std::string> argv_s = {python, script};
+    argv_s.insert(argv_s.end(), script_args.begin(), script_args.end());
+    std::vector<char*> argv_c;
+    for (std::string& a : argv_s) argv_c.push_back(a.data());
+    argv_c.push_back(nullptr);
+    pid_ = fork();
+    PI_CHECK(pid_ >= 0, program_, ": fork() failed");
+    if (pid_ == 0) {
+      dup2(to_child[0], 0);
+      dup2(from_child[1], 1);
+      close(to_child[1]);
+      close(from_child[0]);
+      execv(python.c_str(), argv_c.data());
+      std::perror((program_ + ": exec of the python interpreter").c_str());
+      _exit(127);
+    }
+    close(to_child[0]);
+    close(from_child[1]);
+    in_ = fdopen(to_child[1], "w");
+    out_ = fdopen(from_child[0], "r");
+    hello_ = read_answer("start");
+  }
+  ~TorchPeer() {
+    std::fprintf(in_, "quit\n");
+    std::fclose(in_);
+    std::fclose(out_);
+    int status = 0;
+    waitpid(pid_, &status, 0);
+  }
+  TorchPeer(const TorchPeer&) = delete;
+  TorchPeer& operator=(const TorchPeer&) = delete;
+
+  nlohmann::json command(const std::string& line) {
+    std::fprintf(in_, "%s\n", line.c_str());
+    std::fflush(in_);
+    return read_answer(line);
+  }
+  const nlohmann::json& hello() const { return hello_; }
+
+ private:
+  nlohmann::json read_answer(const std::string& what) {
+    std::string line;
+    for (int ch; (ch = std::fgetc(out_)) != EOF && ch != '\n';) line.push_back(static_cast<char>(ch));
+    PI_CHECK(!line.empty(), program_, ": the PyTorch process gave no answer to '", what,
+             "' (see its error above; run with --torch 0 to time ours alone)");
+    return nlohmann::json::parse(line);
+  }
+  std::string program_;
+  pid_t pid_ = -1;
+  FILE* in_ = nullptr;
+  FILE* out_ = nullptr;
+  nlohmann::json hello_;
+};
 
 }  // namespace preimage::bench
