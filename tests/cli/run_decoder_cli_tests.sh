@@ -120,7 +120,7 @@ expect_fail "decode: a corrupt image in the folder" "truncated" "$bin" decode --
   --out "$work/d4"
 absent "no partial decode output" "$work/d4"
 "$bin" features "$photos/synthetic_2.png" --rep hog --out "$work/feat96" >/dev/null 2>&1
-expect_fail "decode: features of another size" "takes \[1, 31, 8, 8\]" "$bin" decode --decoder "$dec" \
+expect_fail "decode: features of another size" "takes \[31, 8, 8\] per image" "$bin" decode --decoder "$dec" \
   --features "$work/feat96/synthetic_2.safetensors" --out "$work/d5"
 absent "no decode output for mismatched features" "$work/d5"
 
@@ -135,8 +135,9 @@ if "$bin" "${cnn[@]}" --layer conv1 --image-size 75 --out "$work/conv1" >"$work/
      "$work/conv1/config.json"; then ok "train-decoder --model --layer conv1 (block output, 64 x 64 target)"
 else bad "train-decoder --model --layer conv1"; cat "$work/log_c1"; fi
 if "$bin" decode --decoder "$work/conv1/decoder.safetensors" "$photos" --out "$work/dc1" >"$work/log_dc1" 2>&1 &&
-   [ -s "$work/dc1/synthetic_0_sheet.png" ] && grep -q '"normalised_error"' "$work/dc1/metrics.json"; then
-  ok "decode with a network decoder"
+   [ -s "$work/dc1/synthetic_0_sheet.png" ] && grep -q '"normalised_error"' "$work/dc1/metrics.json" &&
+   tr -d ' \n' < "$work/dc1/metrics.json" | grep -q '"at_input_size":{[^}]*"size":75'; then
+  ok "decode with a network decoder (errors also at the network's input size, 75)"
 else bad "decode with a network decoder"; cat "$work/log_dc1"; fi
 expect_fail "decode: another network file is refused" "is not the network" "$bin" decode \
   --decoder "$work/conv1/decoder.safetensors" --model "$work/net1.safetensors" "$photos" --out "$work/dc2"
@@ -149,6 +150,165 @@ expect_fail "fc layer at another size" "is fully connected: its decoder needs" "
 expect_fail "a layer without a decoder table" "give conv1 ... conv5" "$bin" "${cnn[@]}" --layer pool5 --out "$work/o8"
 expect_fail "--layer without --model" "needs --model" "$bin" "${train[@]}" --layer conv1 --out "$work/o9"
 absent "no output for refused network runs" "$work/o7"
+
+# --- perturbed features and single units (seed 002 sect. 4.3-4.4, seed 003 Fig. 4) ---
+if "$bin" decode --decoder "$dec" "$photos" --perturb dropout --perturb-seed 2 --threads 1 --out "$work/pd" \
+     >"$work/log_pd" 2>&1 &&
+   [ -s "$work/pd/synthetic_0_unperturbed.png" ] && python3 - "$work/dec/metrics.json" "$work/pd/metrics.json" \
+     "$work/pd/config.json" <<'PY'
+import json, sys
+plain, pert, cfg = (json.load(open(p)) for p in sys.argv[1:4])
+# The unperturbed errors are the plain decode's (same thread count: the sums are then in the same order); the
+# perturbed ones differ; the config names the perturbation.
+assert abs(pert["unperturbed"]["mean_error"] - plain["mean_error"]) <= 1e-9 * plain["mean_error"]
+assert abs(pert["mean_error"] - plain["mean_error"]) > 1e-3 * plain["mean_error"]
+assert [i["unperturbed_error"] for i in pert["images"]] == [i["error"] for i in plain["images"]]
+assert cfg["perturbation"]["name"] == "dropout" and cfg["perturbation"]["seed"] == 2
+PY
+then ok "decode --perturb dropout: both errors, the unperturbed ones equal plain decode's"
+else bad "decode --perturb dropout"; cat "$work/log_pd"; fi
+"$bin" decode --decoder "$dec" "$photos" --perturb dropout --perturb-seed 2 --out "$work/pd2" >/dev/null 2>&1
+cmp -s "$work/pd/synthetic_1.png" "$work/pd2/synthetic_1.png" && ok "decode --perturb: same seed, same output" \
+  || bad "decode --perturb is not deterministic"
+if "$bin" decode --decoder "$work/fc8/decoder.safetensors" "$large" --perturb drop-top5 --out "$work/pt5" \
+     >"$work/log_pt5" 2>&1 && python3 - "$work/pt5/metrics.json" <<'PY'
+import json, sys
+m = json.load(open(sys.argv[1]))
+for i in m["images"]:
+    top = i["top5"]
+    assert len(top) == 5 and top[0]["name"].startswith("class ")
+    assert all(a["probability"] >= b["probability"] for a, b in zip(top, top[1:]))
+PY
+then ok "decode --perturb drop-top5 of an FC8 decoder: the network's top-5 per image"
+else bad "decode --perturb drop-top5"; cat "$work/log_pt5"; fi
+grep -q "network&#39;s top-5\|network's top-5" "$work/pt5/index.html" && ok "index.html shows the top-5" \
+  || bad "index.html lacks the top-5"
+if "$bin" decode --decoder "$work/fc8/decoder.safetensors" --one-hot 3,7 --value 5 --out "$work/oh" \
+     >"$work/log_oh" 2>&1 && [ -s "$work/oh/unit_3.png" ] && [ -s "$work/oh/unit_7.png" ] &&
+   grep -q '"one_hot"' "$work/oh/config.json"; then ok "decode --one-hot 3,7"
+else bad "decode --one-hot"; cat "$work/log_oh"; fi
+expect_fail "decode --one-hot out of range" "out of range" "$bin" decode --decoder "$work/fc8/decoder.safetensors" \
+  --one-hot 10 --out "$work/oh2"
+absent "no output for an out-of-range unit" "$work/oh2"
+expect_fail "decode --one-hot with an INPUT" "give one of" "$bin" decode --decoder "$dec" "$photos" --one-hot 1 \
+  --out "$work/oh3"
+expect_fail "decode --perturb with --one-hot" "does not apply" "$bin" decode --decoder "$dec" --one-hot 1 \
+  --perturb binarize --out "$work/oh4"
+expect_fail "decode --perturb unknown" "binarize-dropout-least" "$bin" decode --decoder "$dec" "$photos" \
+  --perturb binarise --out "$work/oh5"
+absent "no output for refused perturbations" "$work/oh5"
+
+# --- interpolation and random feature vectors (seed 002 sect. 4.5) ---
+if "$bin" interpolate --decoder "$dec" "$photos/synthetic_0.png" "$photos/synthetic_3.png" --steps 5 \
+     --out "$work/ip" >"$work/log_ip" 2>&1 && [ -s "$work/ip/strip.png" ] && [ -s "$work/ip/frame_4.png" ] &&
+   python3 - "$work/ip/metrics.json" <<'PY'
+import json, sys
+f = json.load(open(sys.argv[1]))["frames"]
+assert [x["t"] for x in f] == [0, 0.25, 0.5, 0.75, 1]
+assert f[0]["distance_to_decoded_a"] == 0 and f[-1]["distance_to_decoded_b"] == 0
+assert f[0]["distance_to_decoded_b"] > 0
+# Moving from A to B: the distance to the decoded A grows along the strip.
+d = [x["distance_to_decoded_a"] for x in f]
+assert all(a < b for a, b in zip(d, d[1:])), d
+PY
+then ok "interpolate: 5 frames, strip, t from 0 to 1"
+else bad "interpolate"; cat "$work/log_ip"; fi
+# The endpoints are the decoded originals: decode's reconstructions of A and B (another batch, the same numbers).
+cmp -s "$work/ip/frame_0.png" "$work/dec/synthetic_0.png" && cmp -s "$work/ip/frame_4.png" "$work/dec/synthetic_3.png" \
+  && ok "interpolate: the end frames are decode's reconstructions of A and B" \
+  || bad "interpolate: end frames differ from decode's reconstructions"
+expect_fail "interpolate --steps 1" "at least 2" "$bin" interpolate --decoder "$dec" "$photos/synthetic_0.png" \
+  "$photos/synthetic_3.png" --steps 1 --out "$work/ip2"
+expect_fail "interpolate: a missing image" "nope.png" "$bin" interpolate --decoder "$dec" "$photos/synthetic_0.png" \
+  "$photos/nope.png" --out "$work/ip3"
+absent "no interpolate output for a missing image" "$work/ip3"
+for m in histogram gaussian; do
+  if "$bin" sample --decoder "$dec" --from "$photos" --method $m --n 3 --seed 4 --out "$work/sa_$m" \
+       >"$work/log_sa" 2>&1 && [ -s "$work/sa_$m/samples.png" ] && [ -s "$work/sa_$m/sample_2.png" ] &&
+     python3 -c "import json,sys; m=json.load(open(sys.argv[1])); assert m['fit']['images'] == 4 and m['fit']['method'] == sys.argv[2]" \
+       "$work/sa_$m/metrics.json" $m; then ok "sample --method $m: 3 images, the fit on 4"
+  else bad "sample --method $m"; cat "$work/log_sa"; fi
+done
+"$bin" sample --decoder "$dec" --from "$photos" --n 3 --seed 4 --out "$work/sa_again" >/dev/null 2>&1
+cmp -s "$work/sa_histogram/sample_1.png" "$work/sa_again/sample_1.png" && ok "sample: the same seed draws the same" \
+  || bad "sample is not deterministic"
+"$bin" sample --decoder "$dec" --from "$photos" --n 3 --seed 5 --out "$work/sa_seed5" >/dev/null 2>&1
+cmp -s "$work/sa_histogram/sample_1.png" "$work/sa_seed5/sample_1.png" && bad "sample: another seed, the same image" \
+  || ok "sample: another seed draws other vectors"
+if "$bin" sample --decoder "$work/fc8/decoder.safetensors" --from "$large" --method gaussian --n 2 --out "$work/sa8" \
+     >"$work/log_sa8" 2>&1 && grep -q '"note"' "$work/sa8/config.json"; then
+  ok "sample from an FC8 decoder of a random network (labelled so)"
+else bad "sample from an FC8 decoder"; cat "$work/log_sa8"; fi
+expect_fail "sample --method unknown" "histogram or gaussian" "$bin" sample --decoder "$dec" --from "$photos" \
+  --method uniform --out "$work/sa2"
+mkdir -p "$work/one" && cp "$photos/synthetic_0.png" "$work/one/"
+expect_fail "sample from one image" "at least 2 images" "$bin" sample --decoder "$dec" --from "$work/one" \
+  --out "$work/sa3"
+absent "no sample output for refused runs" "$work/sa3"
+
+# --- decoder-initialised optimisation: invert --init-decoder ---
+if "$bin" invert "$photos/synthetic_1.png" --size 64 --iters 2 --init-decoder "$dec" --out "$work/iv" \
+     >"$work/log_iv" 2>&1 && [ -s "$work/iv/synthetic_1_init.png" ] && [ -s "$work/iv/synthetic_1.png" ] &&
+   grep -q '"decoder"' "$work/iv/config.json" &&
+   /usr/bin/python3 - "$work/dec/synthetic_1.png" "$work/iv/synthetic_1_init.png" <<'PY'
+import sys
+import numpy as np
+import skimage.io as io
+rgb = io.imread(sys.argv[1]).astype(float)
+start = io.imread(sys.argv[2]).astype(float)
+gray = 0.299 * rgb[..., 0] + 0.587 * rgb[..., 1] + 0.114 * rgb[..., 2]
+# The start is the decoder's reconstruction in gray (both PNGs are rounded to 8 bits: at most 1 level apart).
+assert start.shape == gray.shape and np.abs(start - gray).max() <= 1.05, np.abs(start - gray).max()
+PY
+then ok "invert --init-decoder: starts from the decoder's reconstruction, in gray"
+else bad "invert --init-decoder"; cat "$work/log_iv"; fi
+expect_fail "invert --init-decoder at another size" "give --size 64" "$bin" invert "$photos/synthetic_1.png" \
+  --size 96 --init-decoder "$dec" --out "$work/iv2"
+expect_fail "invert --init-decoder of another representation" "same representation" "$bin" invert \
+  "$photos/synthetic_1.png" --rep dsift --size 64 --init-decoder "$dec" --out "$work/iv3"
+expect_fail "invert --init-decoder with --model" "not supported" "$bin" invert "$photos/synthetic_1.png" \
+  --model "$work/net.safetensors" --layer conv1 --init-decoder "$dec" --out "$work/iv4"
+absent "no invert output for refused --init-decoder" "$work/iv2"
+absent "no invert output for a decoder of another representation" "$work/iv3"
+
+# --- --device cuda (docs/device.md) ---
+# In the nvcc build without a GPU both commands refuse --device cuda at once and write nothing; with a GPU, or in
+# the emulated build (its emulated device counts as one), a few training steps on cuda give the CPU's losses within
+# float rounding (the kernels sum in another order; tests/gpu/test_device_decoder.cpp compares the weights too).
+backend=$("$bin" train-decoder --help | grep -o 'CUDA backend: [a-z]*' | head -n 1 | cut -d' ' -f3)
+has_gpu=no
+if [ "$backend" = emulated ] || { command -v nvidia-smi >/dev/null && nvidia-smi -L 2>/dev/null | grep -q GPU; }; then
+  has_gpu=yes
+fi
+few=(train-decoder --rep hog --data "$photos" --val-fraction 0.25 --image-size 64 --width 0.0625 --batch 2
+     --steps 3 --checkpoint-every 3 --threads 1 --seed 3)
+if [ "$has_gpu" = no ]; then
+  expect_fail "train-decoder --device cuda without a GPU" "no CUDA device found" \
+    "$bin" "${few[@]}" --device cuda --out "$work/cu1"
+  absent "no training output without a GPU" "$work/cu1"
+  expect_fail "decode --device cuda without a GPU" "no CUDA device found" \
+    "$bin" decode --decoder "$work/straight/decoder.safetensors" "$photos" --device cuda --out "$work/cu2"
+  absent "no decode output without a GPU" "$work/cu2"
+else
+  if "$bin" "${few[@]}" --device cuda --out "$work/cu1" >"$work/log_cu1" 2>&1 &&
+     "$bin" "${few[@]}" --device cpu --out "$work/cu0" >"$work/log_cu0" 2>&1 &&
+     grep -q '"name": "cuda"' "$work/cu1/config.json"; then ok "train-decoder --device cuda: 3 steps"
+  else bad "train-decoder --device cuda"; cat "$work/log_cu1" "$work/log_cu0"; fi
+  if python3 - "$work/cu0/metrics.jsonl" "$work/cu1/metrics.jsonl" <<'PY'
+import json, sys
+def losses(p):
+    return [r["loss"] for r in map(json.loads, open(p)) if "loss" in r]
+a, b = losses(sys.argv[1]), losses(sys.argv[2])
+print("losses cpu", a, "cuda", b)
+sys.exit(0 if len(a) == 3 and len(b) == 3 and all(abs(x - y) <= 1e-4 * x for x, y in zip(a, b)) else 1)
+PY
+  then ok "train-decoder --device cuda: the CPU's loss at every step (rtol 1e-4)"
+  else bad "train-decoder --device cuda: losses differ from the CPU's"; fi
+  if "$bin" decode --decoder "$work/cu1/decoder.safetensors" "$photos" --device cuda --out "$work/cu2" \
+       >"$work/log_cu2" 2>&1 && [ -s "$work/cu2/metrics.json" ] && grep -q '"name": "cuda"' "$work/cu2/config.json"
+  then ok "decode --device cuda"
+  else bad "decode --device cuda"; cat "$work/log_cu2"; fi
+fi
 
 echo "decoder CLI tests: $pass passed, $failed failed"
 [ "$failed" -eq 0 ]

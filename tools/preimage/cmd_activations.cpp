@@ -38,30 +38,6 @@ std::vector<std::string> split_layers(const std::string& list) {
   return out;
 }
 
-// The network file's class names ("preimage.class_names", a JSON array the converter stores when the source file
-// has them), or "class <k>" when it has none.
-std::vector<std::string> class_names(const LoadedModel& lm, int64_t classes) {
-  std::vector<std::string> names;
-  const json& md = lm.record["metadata"];
-  if (md.contains("preimage.class_names")) {
-    json parsed;
-    try {
-      parsed = json::parse(md["preimage.class_names"].get<std::string>());
-    } catch (const json::exception& e) {
-      fail(lm.path, ": metadata preimage.class_names is not a JSON array of strings (", e.what(), ")");
-    }
-    PI_CHECK(parsed.is_array() && static_cast<int64_t>(parsed.size()) == classes, lm.path,
-             ": metadata preimage.class_names holds ", parsed.size(), " names for ", classes, " classes");
-    for (const json& n : parsed) {
-      PI_CHECK(n.is_string(), lm.path, ": metadata preimage.class_names must hold strings");
-      names.push_back(n.get<std::string>());
-    }
-    return names;
-  }
-  for (int64_t k = 0; k < classes; ++k) names.push_back("class " + std::to_string(k));
-  return names;
-}
-
 // Class probabilities of a classifier layer: prob as it is, the last fc layer (the logits) through a softmax;
 // empty for other layers.
 std::vector<double> probabilities(const layers::Network& net, const std::string& layer, const Tensor& f) {

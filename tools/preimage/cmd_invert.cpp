@@ -12,9 +12,11 @@
 #include "engine/image_ops.h"
 #include "features/representation.h"
 #include "solvers/cnn_preimage.h"
+#include "solvers/decoder_trainer.h"
 #include "solvers/preimage.h"
 #include "solvers/straight_through.h"
 #include "tools/preimage/commands.h"
+#include "tools/preimage/decoder_setup.h"
 #include "tools/preimage/deep_run.h"
 #include "tools/preimage/gallery.h"
 #include "tools/preimage/run_common.h"
@@ -31,6 +33,7 @@ constexpr float kMeanPixel = 128.0f;
 
 struct InvertOptions {
   std::string input, out = "out/invert", rep = "hog", solver = "adagrad", form = "ijcv", device = "cpu";
+  std::string init_decoder;  // start from a trained decoder's reconstruction instead of noise
   features::RepresentationOptions rep_options;
   int iterations = 300, restarts = 1, size = 0, snapshot_every = 0, threads = 0;
   float C = 20.0f, beta = 2.0f, alpha = 6.0f, B = 80.0f, eta0 = -1.0f;
@@ -101,6 +104,21 @@ int run_invert(const InvertOptions& o) {
   for (auto [name, v] : {std::pair{"--C", o.C}, {"--beta", o.beta}, {"--alpha", o.alpha}, {"--B", o.B}})
     PI_CHECK(std::isfinite(v) && v > 0, name, " must be a positive finite number, got ", v);
   PI_CHECK(!(o.eta0 > 0) || std::isfinite(o.eta0), "--eta0 must be finite");
+  // Decoder-initialised optimisation: the decoder's reconstruction of each image, in the solver's domain (gray
+  // minus the mean pixel), is the starting point; the objective is unchanged.
+  std::unique_ptr<DecoderSetup> init_dec;
+  if (!o.init_decoder.empty()) {
+    init_dec = std::make_unique<DecoderSetup>(open_decoder(o.init_decoder, ""));
+    const weights::DecoderFile& df = init_dec->file;
+    PI_CHECK(df.representation == o.rep && weights::rep_options_json(df.rep_options) ==
+                                               weights::rep_options_json(o.rep_options),
+             "--init-decoder ", o.init_decoder, " decodes ", df.representation, " ",
+             weights::rep_options_json(df.rep_options).dump(), "; this run inverts ", o.rep, " ",
+             weights::rep_options_json(o.rep_options).dump(), ": give a decoder of the same representation");
+    PI_CHECK(o.size == df.image_size, "--init-decoder ", o.init_decoder, " reconstructs ", df.image_size, "x",
+             df.image_size, " images; give --size ", df.image_size, " (got --size ", o.size, ")");
+    init_dec->file.decoder.to(device);
+  }
   const std::vector<std::string> files = collect_images(o.input);
   prepare_output_dir(o.out);
   if (o.snapshot_every > 0) prepare_output_dir((fs::path(o.out) / "snapshots").string());
@@ -139,6 +157,11 @@ int run_invert(const InvertOptions& o) {
   config["size"] = o.size;
   config["mean_pixel"] = kMeanPixel;
   config["input_processing"] = "gray (ITU-R 601), centre square + resize when --size > 0";
+  config["init"] = init_dec ? json{{"decoder", init_dec->record()},
+                                   {"definition", "the decoder's reconstruction of the image, in gray (ITU-R 601), "
+                                                  "is the starting point of every restart; written as "
+                                                  "<stem>_init.png"}}
+                            : json("noise");
   write_json((fs::path(o.out) / "config.json").string(), config);
 
   json metrics = json::array();
@@ -178,6 +201,16 @@ int run_invert(const InvertOptions& o) {
         row.features = rep.render(ref_features.view(), image.shape());
         write_png((fs::path(o.out) / (stem + "_features.png")).string(), row.features.view());
       }
+      Tensor init;  // [1, 1, S, S] in the solver's domain
+      if (init_dec) {
+        Tensor window, f;
+        init_dec->load(file, &window, &f);
+        const Tensor guess = solvers::decode_batch(init_dec->file.decoder, f.view(), device);  // [1, 3, S, S]
+        const Tensor gray = rgb_to_gray(guess.view());
+        write_png((fs::path(o.out) / (stem + "_init.png")).string(), gray.view());
+        m["init_png"] = stem + "_init.png";
+        init = shifted(gray.view(), -kMeanPixel);
+      }
       for (int r = 0; r < o.restarts; ++r) {
         solvers::SolverParams spr = sp;
         spr.seed = o.seed + static_cast<uint64_t>(r);
@@ -186,6 +219,8 @@ int run_invert(const InvertOptions& o) {
         View phi0v = phi0.view();
         pb.phi0 = &phi0v;
         pb.image_shape = image.shape();
+        const View init_view = init_dec ? init.view() : View();
+        if (init_dec) pb.init = &init_view;
         const auto tr = std::chrono::steady_clock::now();
         const std::string name = o.restarts > 1 ? stem + "_r" + std::to_string(r) : stem;
         std::vector<int> snaps;
@@ -410,6 +445,8 @@ void register_invert(CLI::App& app) {
   cmd->add_option("--solver", o->solver, "adagrad (IJCV Algorithm 1) or momentum (CVPR)")->capture_default_str();
   cmd->add_option("--form", o->form, "objective: ijcv (N_alpha + TV^beta + C loss) or cvpr (eq. 3)")
       ->capture_default_str();
+  cmd->add_option("--init-decoder", o->init_decoder, "start from the reconstruction of a decoder trained by "
+                  "train-decoder on the same representation (and --size = its image size) instead of noise");
   cmd->add_option("--size", o->size, "centre-crop to a square and resize to SIZE x SIZE (0 keeps the image size)")
       ->capture_default_str()->check(CLI::Range(0, 4096));
   cmd->add_option("--snapshots", o->snapshot_every, "write a snapshot every N iterations to snapshots/")
@@ -420,6 +457,8 @@ void register_invert(CLI::App& app) {
     o->rep_given = rep_opt->count() > 0;
     o->C_given = C_opt->count() > 0;
     if (!o->model.empty()) {
+      PI_CHECK(o->init_decoder.empty(), "--init-decoder starts a --rep inversion; with --model it is not "
+               "supported yet");
       set_exit_code(run_invert_model(*o));
       return;
     }

@@ -23,6 +23,8 @@ void register_commands(CLI::App& app) {
   register_bench(app);
   register_train_decoder(app);
   register_decode(app);
+  register_interpolate(app);
+  register_sample(app);
 }
 
 }  // namespace preimage::tools

@@ -19,6 +19,8 @@ void register_caricature(CLI::App& app);
 void register_bench(CLI::App& app);
 void register_train_decoder(CLI::App& app);
 void register_decode(CLI::App& app);
+void register_interpolate(CLI::App& app);
+void register_sample(CLI::App& app);
 
 void set_exit_code(int code);
 int exit_code();

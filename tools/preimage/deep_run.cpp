@@ -365,4 +365,29 @@ int run_deep(const LoadedModel& model, const DeepOptions& o, const DeepRun& run,
   return failures;
 }
 
+// The network file's class names ("preimage.class_names", a JSON array the converter stores when the source file
+// has them), or "class <k>" when it has none.
+std::vector<std::string> class_names(const LoadedModel& lm, int64_t classes) {
+  std::vector<std::string> names;
+  const nlohmann::json& md = lm.record["metadata"];
+  if (md.contains("preimage.class_names")) {
+    nlohmann::json parsed;
+    try {
+      parsed = json::parse(md["preimage.class_names"].get<std::string>());
+    } catch (const nlohmann::json::exception& e) {
+      fail(lm.path, ": metadata preimage.class_names is not a JSON array of strings (", e.what(), ")");
+    }
+    PI_CHECK(parsed.is_array() && static_cast<int64_t>(parsed.size()) == classes, lm.path,
+             ": metadata preimage.class_names holds ", parsed.size(), " names for ", classes, " classes");
+    for (const nlohmann::json& n : parsed) {
+      PI_CHECK(n.is_string(), lm.path, ": metadata preimage.class_names must hold strings");
+      names.push_back(n.get<std::string>());
+    }
+    return names;
+  }
+  for (int64_t k = 0; k < classes; ++k) names.push_back("class " + std::to_string(k));
+  return names;
+}
+
+
 }  // namespace preimage::tools

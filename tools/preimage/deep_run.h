@@ -26,6 +26,9 @@ struct LoadedModel {
 };
 // Reads and validates a network file (weights/model_weights.h); errors name the file.
 LoadedModel load_model(const std::string& path);
+// The network file's class names (metadata "preimage.class_names", a JSON array the converter stores when the
+// source file has them), or "class <k>" when it has none. Throws when the metadata is malformed or of another size.
+std::vector<std::string> class_names(const LoadedModel& lm, int64_t classes);
 
 // Options of the deep commands (the names match the shallow `invert`'s where they mean the same).
 struct DeepOptions {

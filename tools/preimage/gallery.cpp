@@ -54,6 +54,7 @@ void write_gallery(const std::string& path, const std::string& title, const std:
       h << "<a href=\"" << html_escape(name) << ".png\">" << html_escape(name) << ".png</a> (<a href=\""
         << html_escape(name) << "_16bit.png\">16-bit</a>) error " << err << "&nbsp; ";
     }
+    if (!r.caption.empty()) h << html_escape(r.caption);
     h << "</td></tr>\n";
   }
   h << "</table>\n<h2>Configuration</h2>\n<pre>" << html_escape(config.dump(2)) << "</pre>\n</body></html>\n";

@@ -15,6 +15,7 @@ struct GalleryRow {
   Tensor features;                     // rendering of the features, may be undefined
   std::vector<Tensor> reconstructions; // one per restart
   std::vector<double> errors;          // feature error per reconstruction
+  std::string caption;                 // plain text under the sheet (escaped), may be empty
   // original | features | reconstructions, at the original's height.
   Tensor sheet() const;
 };
