@@ -112,16 +112,20 @@ Tensor cut_window(const PhotoSet& set, const WindowDraw& d, int size) {
   return r;
 }
 
+int64_t window_padding(const features::Representation& rep) {
+  if (!rep.gray_input || rep.name != "dsift") return 0;
+  const int64_t step = rep.params.at("step").get<int64_t>(), bin = rep.params.at("bin_size").get<int64_t>();
+  return std::max<int64_t>(0, 3 * bin + 1 - step);
+}
+
 Tensor window_features(const features::Representation& rep, const View& rgb) {
   if (!rep.gray_input) return rep.extract(rgb);
   Tensor gray = rgb_to_gray(rgb);
-  if (rep.name == "dsift") {
+  if (const int64_t pad = window_padding(rep); pad > 0) {
     // vl_dsift places frame k on pixels k*step .. k*step + 3*bin, so floor((H - 1 - 3 bin) / step) + 1 frames
     // fit. P = 3 bin + 1 - step replicated pixels (floor(P/2) before, the rest after) make that exactly H / step
     // frames, frame k centred at step k + 1.5 bin - floor(P/2) in the window, in (or next to) the k-th step x step
     // cell: a grid like the sparse SIFT one (bin 8, step 4: pad 10 / 11, centres 4k + 2 in cells [4k, 4k + 3]).
-    const int64_t step = rep.params.at("step").get<int64_t>(), bin = rep.params.at("bin_size").get<int64_t>();
-    const int64_t pad = std::max<int64_t>(0, 3 * bin + 1 - step);
     gray = pad_edge(gray.view(), pad / 2, pad / 2, pad - pad / 2, pad - pad / 2);
   }
   return rep.extract(gray.view());

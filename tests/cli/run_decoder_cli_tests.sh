@@ -76,6 +76,11 @@ expect_fail "unknown representation" "unknown representation" "$bin" "${train[@]
 if "$bin" "${train[@]}" --rep dsift --steps 2 --checkpoint-every 2 --out "$work/dsift" >"$work/log_ds" 2>&1 &&
    tr -d " \n" < "$work/dsift/config.json" | grep -q '"feature_shape":\[128,16,16\]'; then ok "train-decoder --rep dsift"
 else bad "train-decoder --rep dsift"; cat "$work/log_ds"; fi
+# Its features describe the padded window: decode renders them (the sheet's second tile) at that size.
+if "$bin" decode --decoder "$work/dsift/decoder.safetensors" "$photos" --threads 1 --out "$work/dsd" \
+     >"$work/log_dsd" 2>&1 && [ -s "$work/dsd/synthetic_3.png" ] && [ -s "$work/dsd/synthetic_3_sheet.png" ]
+then ok "decode with a dsift decoder, features rendered"
+else bad "decode with a dsift decoder"; cat "$work/log_dsd"; fi
 
 # --- non-finite loss: stop, keep the last good checkpoint, exit non-zero ---
 expect_fail "an exploding run stops with a clear message" "not finite" \

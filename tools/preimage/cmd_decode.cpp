@@ -181,7 +181,8 @@ int run_decode(const DecodeOptions& o) {
     }
     if (rep.render) {
       const Tensor shown = Tensor::copy_of(decoded.view().batch(int64_t(i)));  // the features as decoded
-      row.features = rep.render(shown.view(), Shape{1, 1, df.image_size, df.image_size});
+      const int64_t side = df.image_size + solvers::window_padding(rep);  // DSIFT: of the padded window
+      row.features = rep.render(shown.view(), Shape{1, 1, side, side});
     }
     if (perturbed) {
       Tensor c = Tensor::copy_of(clean.view().batch(int64_t(i)));
