@@ -315,5 +315,18 @@ PY
   else bad "decode --device cuda"; cat "$work/log_cu2"; fi
 fi
 
+# --- the committed decoders (weights/decoders) load and decode a photo to finite pixels ---
+for f in "$data"/../../weights/decoders/*.safetensors; do
+  r=$(basename "$f" .safetensors)
+  if "$bin" decode --decoder "$f" "$photos/synthetic_2.png" --threads 1 --out "$work/shipped_$r" \
+       >"$work/log_shipped" 2>&1 && python3 - "$work/shipped_$r/metrics.json" <<'PY'
+import json, math, sys
+m = json.load(open(sys.argv[1]))
+assert len(m["images"]) == 1 and math.isfinite(m["mean_error"]) and m["mean_error"] > 0
+PY
+  then ok "shipped decoder $r decodes"
+  else bad "shipped decoder $r"; cat "$work/log_shipped"; fi
+done
+
 echo "decoder CLI tests: $pass passed, $failed failed"
 [ "$failed" -eq 0 ]
