@@ -7,16 +7,7 @@ data=${1:?data folder}
 photo=/usr/lib/python3/dist-packages/skimage/data/astronaut.png
 work=$(mktemp -d)
 trap 'chmod -R u+w "$work"; rm -rf "$work"' EXIT
-pass=0; failed=0
-ok() { pass=$((pass + 1)); echo "ok: $1"; }
-bad() { failed=$((failed + 1)); echo "FAIL: $1"; }
-
-# expect_fail NAME PATTERN CMD...: non-zero exit and stderr containing PATTERN
-expect_fail() {
-  local name=$1 pattern=$2; shift 2
-  if "$@" >"$work/stdout" 2>"$work/stderr"; then bad "$name: exited 0"; return; fi
-  if grep -q -- "$pattern" "$work/stderr"; then ok "$name"; else bad "$name: stderr lacks '$pattern':"; cat "$work/stderr"; fi
-}
+source "$(dirname "$0")/check.sh"
 # no_files NAME DIR GLOB: nothing matching GLOB in DIR
 no_files() {
   if compgen -G "$2/$3" >/dev/null; then bad "$1: found $(ls "$2"/$3)"; else ok "$1"; fi

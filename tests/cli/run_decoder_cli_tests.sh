@@ -8,15 +8,7 @@ data=${1:?data folder}
 photos=$data/decoder_photos
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-pass=0; failed=0
-ok() { pass=$((pass + 1)); echo "ok: $1"; }
-bad() { failed=$((failed + 1)); echo "FAIL: $1"; }
-expect_fail() {
-  local name=$1 pattern=$2; shift 2
-  if "$@" >"$work/stdout" 2>"$work/stderr"; then bad "$name: exited 0"; return; fi
-  if grep -q -- "$pattern" "$work/stderr"; then ok "$name"; else bad "$name: stderr lacks '$pattern':"; cat "$work/stderr"; fi
-}
-absent() { if [ -e "$2" ]; then bad "$1: $2 exists"; else ok "$1"; fi; }
+source "$(dirname "$0")/check.sh"
 
 # A tiny run: HOG decoder at 1/16 width, 64 x 64 windows, batches of 2; one of the four photos held out.
 train=(train-decoder --rep hog --data "$photos" --val-fraction 0.25 --image-size 64 --width 0.0625 --batch 2
