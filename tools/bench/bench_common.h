@@ -18,6 +18,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "engine/atomic_file.h"
 #include "engine/error.h"
 
 namespace preimage::bench {
@@ -112,12 +113,13 @@ struct Args {
   int get_int(const std::string& name, int fallback) const { return std::stoi(get(name, std::to_string(fallback))); }
 };
 
+// Whole or not at all (engine/atomic_file.h): an interrupted bench leaves the previous results file intact.
 inline void write_json_file(const std::string& path, const nlohmann::json& j) {
   if (path.empty()) return;
-  std::ofstream f(path);
-  f << j.dump(2) << "\n";
-  if (!f) {
-    std::fprintf(stderr, "cannot write %s\n", path.c_str());
+  try {
+    write_file_atomic(path, j.dump(2) + "\n");
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "%s\n", e.what());
     std::exit(1);
   }
 }
