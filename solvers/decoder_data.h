@@ -66,8 +66,8 @@ Tensor cut_window(const PhotoSet& set, const WindowDraw& d, int size);
 // or from the window itself when the representation says gray_input = false (a CNN layer). DSIFT sees the window padded by
 // replicated borders so that its frames form an S/step x S/step grid, one per cell (decoder_data.cpp).
 Tensor window_features(const features::Representation& rep, const View& rgb);
-// The replicated pixels window_features adds to each side in all (DSIFT: 3 bin + 1 - step; others 0): features of
-// an S x S window describe an (S + P) x (S + P) image, which is what their rendering needs.
+// The replicated pixels window_features adds along each axis, split before and after (DSIFT: 3 bin + 1 - step;
+// others 0): features of an S x S window describe an (S + P) x (S + P) image, which is what their rendering needs.
 int64_t window_padding(const features::Representation& rep);
 
 // Builds batch `index` (deterministic, see above). target_size > 0 and != size: the targets are the windows
