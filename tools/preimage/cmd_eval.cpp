@@ -26,12 +26,6 @@ struct EvalOptions {
   bool eight_bit = false;
 };
 
-double distance(const Tensor& a, const Tensor& b) {
-  double s = 0;
-  for (int64_t i = 0; i < a.numel(); ++i) s += double(a.data()[i] - b.data()[i]) * (a.data()[i] - b.data()[i]);
-  return std::sqrt(s);
-}
-
 struct Stats {
   double mean = 0, std = 0;
 };
@@ -99,7 +93,7 @@ int run_eval(const EvalOptions& o) {
   for (size_t i = 1; i < n; ++i) same_dims = same_dims && phi0[i].shape() == phi0[0].shape();
   if (n >= 2 && same_dims) {
     for (size_t i = 0; i < n; ++i)
-      for (size_t j = i + 1; j < n; ++j) n_phi += distance(phi0[i], phi0[j]);
+      for (size_t j = i + 1; j < n; ++j) n_phi += l2_distance(phi0[i].view(), phi0[j].view());
     n_phi /= double(n * (n - 1) / 2);
   }
 
@@ -110,7 +104,7 @@ int run_eval(const EvalOptions& o) {
     double norm0 = 0;
     for (int64_t k = 0; k < phi0[i].numel(); ++k) norm0 += double(phi0[i].data()[k]) * phi0[i].data()[k];
     norm0 = std::sqrt(norm0);
-    const double d = distance(phi[i], phi0[i]);
+    const double d = l2_distance(phi[i].view(), phi0[i].view());
     const double ei = norm0 > 0 ? d / norm0 : NAN;
     e_ijcv.push_back(ei);
     json row = {{"image", stems[i]}, {"file", files[i]}, {"ijcv_error", ei}};

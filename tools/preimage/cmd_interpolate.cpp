@@ -22,12 +22,6 @@ struct InterpolateOptions {
   int steps = 8, threads = 0;
 };
 
-double distance(const View& x, const View& y) {
-  double s = 0;
-  for (int64_t i = 0; i < x.numel(); ++i) s += double(x.data[i] - y.data[i]) * (x.data[i] - y.data[i]);
-  return std::sqrt(s);
-}
-
 int run_interpolate(const InterpolateOptions& o) {
   apply_threads(o.threads);
   const Device device = select_device(o.device);
@@ -61,8 +55,8 @@ int run_interpolate(const InterpolateOptions& o) {
     const std::string name = "frame_" + std::to_string(k) + ".png";
     write_png((fs::path(o.out) / name).string(), r.view());
     per.push_back({{"frame", k}, {"t", ts[size_t(k)]}, {"png", name},
-                   {"distance_to_decoded_a", distance(r.view(), first)},
-                   {"distance_to_decoded_b", distance(r.view(), last)}});
+                   {"distance_to_decoded_a", l2_distance(r.view(), first)},
+                   {"distance_to_decoded_b", l2_distance(r.view(), last)}});
     row.reconstructions.push_back(std::move(r));
   }
   row.reconstructions.push_back(xb.clone());

@@ -46,12 +46,6 @@ struct InvertOptions {
   bool rep_given = false, C_given = false;
 };
 
-double l2_distance(const Tensor& a, const Tensor& b) {
-  double s = 0;
-  for (int64_t i = 0; i < a.numel(); ++i) s += double(a.data()[i] - b.data()[i]) * (a.data()[i] - b.data()[i]);
-  return std::sqrt(s);
-}
-
 double l2_norm(const Tensor& a) {
   double s = 0;
   for (int64_t i = 0; i < a.numel(); ++i) s += double(a.data()[i]) * a.data()[i];
@@ -244,7 +238,7 @@ int run_invert(const InvertOptions& o) {
             });
         Tensor recon = shifted(res.image.to(Device::cpu).view(), kMeanPixel);
         Tensor rec_features = extract_on(rep, recon, device);
-        const double err = l2_distance(rec_features, ref_features) / ref_norm;
+        const double err = l2_distance(rec_features.view(), ref_features.view()) / ref_norm;
         const double secs = seconds_since(tr);
         json run = {{"restart", r}, {"seed", spr.seed}, {"feature_error", err},
                     {"final", terms_json(res.final_terms)}, {"seconds", secs}};

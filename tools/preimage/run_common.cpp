@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -142,6 +143,13 @@ nlohmann::json device_record(Device device) {
     }
   }
   return j;
+}
+
+double l2_distance(const View& a, const View& b) {
+  PI_CHECK(a.numel() == b.numel(), "l2_distance: ", a.shape.str(), " vs ", b.shape.str());
+  double s = 0;
+  for (int64_t i = 0; i < a.numel(); ++i) s += double(a.data[i] - b.data[i]) * (a.data[i] - b.data[i]);
+  return std::sqrt(s);
 }
 
 }  // namespace preimage::tools

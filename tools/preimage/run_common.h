@@ -42,6 +42,9 @@ class Progress {
   int every_;
 };
 
+// ||a - b||_2 over all entries, in double (host tensors of equal size: features or images).
+double l2_distance(const View& a, const View& b);
+
 double seconds_since(std::chrono::steady_clock::time_point start);
 
 // --threads for every command.
