@@ -100,7 +100,7 @@ void fc_head(Builder& b, const ModelOptions& o) {
 
 Network alexnet(const std::string& name, bool pool_before_norm, const ModelOptions& o) {
   const kernels::LrnParams lrn{5, 1e-4f, 0.75f, 1.0f};
-  Builder b(name, 227, kCaffeMeanRgb);
+  Builder b(name, o.input_size > 0 ? o.input_size : 227, kCaffeMeanRgb);
   for (int i : {1, 2}) {
     const std::string s = std::to_string(i);
     if (i == 1)
@@ -129,7 +129,7 @@ Network alexnet(const std::string& name, bool pool_before_norm, const ModelOptio
 
 Network vgg_m(const ModelOptions& o) {
   const kernels::LrnParams lrn{5, 5e-4f, 0.75f, 2.0f};
-  Builder b("vgg-m", 224, kCaffeMeanRgb);
+  Builder b("vgg-m", o.input_size > 0 ? o.input_size : 224, kCaffeMeanRgb);
   b.conv("conv1", 96, 7, 2, 0);
   b.relu("relu1");
   b.lrn("norm1", lrn);
@@ -148,7 +148,7 @@ Network vgg_m(const ModelOptions& o) {
 }
 
 Network vgg_vd_16(const ModelOptions& o) {
-  Builder b("vgg-vd-16", 224, kVggMeanRgb);
+  Builder b("vgg-vd-16", o.input_size > 0 ? o.input_size : 224, kVggMeanRgb);
   const int64_t widths[5] = {64, 128, 256, 512, 512};
   const int depth[5] = {2, 2, 3, 3, 3};
   for (int blk = 1; blk <= 5; ++blk) {

@@ -27,6 +27,9 @@ struct ModelOptions {
   // heads the parity tests use (and fit fine-tuned heads), recorded in the weights' metadata.
   int64_t fc_width = 4096;    // fc6 and fc7 outputs
   int64_t num_classes = 1000; // fc8 outputs
+  // Nominal (square) input side; 0 = the published network's (227 / 224). fc6's kernel is the pool5 map at this
+  // size, so a smaller side gives a smaller network: the reduced random networks of the decoder results.
+  int input_size = 0;
 };
 
 // name: alexnet, caffenet, vgg-m, vgg-vd-16 (aliases: vggm, vgg16, vgg-16, vgg-vd16). Throws listing the models.

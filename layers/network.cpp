@@ -184,8 +184,8 @@ Var Network::forward(Tape& t, Var x, const std::string& up_to) const {
   return forward_range(t, x, layers.front().name, up_to).back();
 }
 
-std::vector<Var> Network::forward_range(Tape& t, Var input, const std::string& first,
-                                        const std::string& last) const {
+std::vector<Var> Network::forward_range(Tape& t, Var input, const std::string& first, const std::string& last,
+                                        const std::map<std::string, Var>* params) const {
   const size_t a = layer_index(first), b = layer_index(last);
   PI_CHECK(a <= b, name, ": layer ", first, " comes after ", last);
   PI_CHECK(has_parameters(), name, ": the network has no weights (load them with weights::load_network)");
@@ -196,8 +196,14 @@ std::vector<Var> Network::forward_range(Tape& t, Var input, const std::string& f
     switch (l.kind) {
       case LayerKind::conv:
       case LayerKind::fc: {
-        const Var w = t.leaf(params_.at(l.weight).view(), false);
-        const Var bias = t.leaf(params_.at(l.bias).view(), false);
+        auto param = [&](const std::string& key) {
+          if (!params) return t.leaf(params_.at(key).view(), false);
+          auto it = params->find(key);
+          PI_CHECK(it != params->end(), name, ": forward_range: no variable for parameter ", key);
+          return it->second;
+        };
+        const Var w = param(l.weight);
+        const Var bias = param(l.bias);
         x = ops::conv2d(t, x, w, bias, l.conv);
         break;
       }

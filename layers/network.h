@@ -99,7 +99,11 @@ class Network {
   Var forward(Tape& t, Var x, const std::string& up_to) const;
   // Outputs of layers [first, last] (inclusive, by name) given `input`, the input of layer `first` (the image for
   // the first layer); one Var per layer in that range. Dropout layers return their input (eval mode).
-  std::vector<Var> forward_range(Tape& t, Var input, const std::string& first, const std::string& last) const;
+  // `params`, when given, replaces the stored parameters by tape variables of the same names (the fine-tuned
+  // encoder of `train-decoder --finetune-encoder`, whose weights get gradients); it must hold every weight and bias
+  // of the range.
+  std::vector<Var> forward_range(Tape& t, Var input, const std::string& first, const std::string& last,
+                                 const std::map<std::string, Var>* params = nullptr) const;
 
   // The definition as JSON (layers, kinds, hyperparameters, expected tensor shapes): the converter
   // (tools/convert_weights.py) matches a source file against it.

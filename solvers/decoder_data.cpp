@@ -177,10 +177,81 @@ Batch make_validation_batch(const PhotoSet& set, const features::Representation&
   return out;
 }
 
+WindowPool::WindowPool(const PhotoSet& set, const features::Representation& rep, int size, uint64_t seed, int64_t n,
+                       int target_size, int workers, int64_t max_bytes,
+                       const std::function<void(int64_t, int64_t)>& progress)
+    : n_(n), seed_(seed) {
+  PI_CHECK(n >= 1, "--feature-cache must be at least 1 window, got ", n);
+  // The first window fixes the shapes (and so the pool's size) before anything large is allocated.
+  Tensor img0 = cut_window(set, draw_window(set, size, seed, 0), size);
+  Tensor f0 = window_features(rep, img0.view());
+  Tensor t0 = target_of(std::move(img0), target_size);
+  const int64_t per = f0.numel() + t0.numel();
+  PI_CHECK(per * n * 4 <= max_bytes, "--feature-cache ", n, ": ", n, " windows of ", f0.numel(), " feature and ",
+           t0.numel(), " target values take ", (per * n * 4) >> 20, " MiB, over the limit of ", max_bytes >> 20,
+           " MiB (--feature-cache-mb); use fewer windows");
+  Shape fs = f0.shape(), ts = t0.shape();
+  fs[0] = ts[0] = n;
+  features_ = Tensor::empty(fs);
+  images_ = Tensor::empty(ts);
+  std::atomic<int64_t> next{0}, done{0};
+  std::mutex mu;
+  std::string error;
+  auto work = [&] {
+    for (int64_t j; (j = next++) < n;) {
+      try {
+        Tensor img = cut_window(set, draw_window(set, size, seed, j), size);
+        Tensor f = window_features(rep, img.view());
+        Tensor t = target_of(std::move(img), target_size);
+        PI_CHECK(f.numel() == f0.numel(), "decoder data: features of differing shapes in the pool");
+        std::memcpy(features_.data() + j * f.numel(), f.data(), sizeof(float) * size_t(f.numel()));
+        std::memcpy(images_.data() + j * t.numel(), t.data(), sizeof(float) * size_t(t.numel()));
+      } catch (const std::exception& e) {
+        std::lock_guard<std::mutex> lock(mu);
+        if (error.empty()) error = "feature cache, window " + std::to_string(j) + ": " + e.what();
+        next = n;
+      }
+      const int64_t d = ++done;
+      if (progress) {
+        std::lock_guard<std::mutex> lock(mu);
+        progress(d, n);
+      }
+    }
+  };
+  std::vector<std::thread> threads;
+  for (int t = 1; t < std::max(1, workers); ++t) threads.emplace_back(work);
+  work();
+  for (std::thread& t : threads) t.join();
+  PI_CHECK(error.empty(), error);
+}
+
+int64_t WindowPool::index_of(int64_t k) const {
+  float u[8];
+  philox_fill_uniform(u, 8, seed_, 8 * static_cast<uint64_t>(k), kDataStream);
+  return std::min<int64_t>(n_ - 1, static_cast<int64_t>(u[5] * n_));
+}
+
+Batch WindowPool::batch(int batch, int64_t index) const {
+  Batch out;
+  out.index = index;
+  const int64_t fper = features_.numel() / n_, iper = images_.numel() / n_;
+  Shape fs = features_.shape(), is = images_.shape();
+  fs[0] = is[0] = batch;
+  out.features = Tensor::empty(fs);
+  out.images = Tensor::empty(is);
+  for (int64_t b = 0; b < batch; ++b) {
+    const int64_t j = index_of(index * batch + b);
+    std::memcpy(out.features.data() + b * fper, features_.data() + j * fper, sizeof(float) * size_t(fper));
+    std::memcpy(out.images.data() + b * iper, images_.data() + j * iper, sizeof(float) * size_t(iper));
+  }
+  return out;
+}
+
 BatchStream::BatchStream(const PhotoSet& set, const features::Representation& rep, int size, int batch,
-                         uint64_t seed, int64_t first_index, int workers, int capacity, int target_size)
+                         uint64_t seed, int64_t first_index, int workers, int capacity, int target_size,
+                         const WindowPool* pool)
     : set_(set), rep_(rep), size_(size), batch_(batch), capacity_(std::max(1, capacity)),
-      target_size_(target_size), seed_(seed),
+      target_size_(target_size), seed_(seed), pool_(pool),
       next_claim_(first_index), next_out_(first_index) {
   for (int t = 0; t < std::max(1, workers); ++t) threads_.emplace_back([this] { work(); });
 }
@@ -207,7 +278,7 @@ void BatchStream::work() {
     Batch b;
     std::string err;
     try {
-      b = make_batch(set_, rep_, size_, batch_, seed_, index, target_size_);
+      b = pool_ ? pool_->batch(batch_, index) : make_batch(set_, rep_, size_, batch_, seed_, index, target_size_);
     } catch (const std::exception& e) {
       err = e.what();
     }

@@ -11,6 +11,7 @@
 // with probability 1/2, resized to S x S (bilinear; engine/image_ops.h). Target: that RGB window, 0..255. Features:
 // of its gray version (ITU-R 601), as the papers.
 #include <condition_variable>
+#include <functional>
 #include <cstdint>
 #include <map>
 #include <mutex>
@@ -79,11 +80,35 @@ Batch make_batch(const PhotoSet& set, const features::Representation& rep, int s
 Batch make_validation_batch(const PhotoSet& set, const features::Representation& rep, int size,
                             int target_size = 0);
 
+// A fixed pool of n training windows with their features and targets, computed once (on `workers` threads) and
+// kept in memory: the encoder-activation cache of `train-decoder --feature-cache N`, which makes training a decoder
+// of a fixed network cost one encoder pass per pool window instead of one per sample. Window j of the pool is the
+// draw j of the stream above (draw_window(set, size, seed, j)); sample k of the run takes pool window
+// floor(u * n), u = the sixth Philox draw of sample k (8k + 5), so batches stay a pure function of (seed, k).
+// Bounded: the constructor refuses a pool larger than max_bytes, saying how large it would be.
+class WindowPool {
+ public:
+  WindowPool(const PhotoSet& set, const features::Representation& rep, int size, uint64_t seed, int64_t n,
+             int target_size, int workers, int64_t max_bytes,
+             const std::function<void(int64_t done, int64_t total)>& progress = {});
+  int64_t size() const { return n_; }
+  int64_t bytes() const { return 4 * (features_.numel() + images_.numel()); }
+  // The pool index of sample k.
+  int64_t index_of(int64_t k) const;
+  // Batch `index` of the run, copied from the pool.
+  Batch batch(int batch, int64_t index) const;
+
+ private:
+  int64_t n_;
+  uint64_t seed_;
+  Tensor features_, images_;  // [n, ...] each
+};
+
 // Worker threads computing batches first_index, first_index + 1, ... at most `capacity` ahead of the consumer.
 class BatchStream {
  public:
   BatchStream(const PhotoSet& set, const features::Representation& rep, int size, int batch, uint64_t seed,
-              int64_t first_index, int workers, int capacity, int target_size = 0);
+              int64_t first_index, int workers, int capacity, int target_size = 0, const WindowPool* pool = nullptr);
   ~BatchStream();  // stops and joins the workers
   BatchStream(const BatchStream&) = delete;
   BatchStream& operator=(const BatchStream&) = delete;
@@ -96,6 +121,7 @@ class BatchStream {
   const features::Representation& rep_;
   int size_, batch_, capacity_, target_size_;
   uint64_t seed_;
+  const WindowPool* pool_;  // when set, batches are copied from it
   std::mutex mu_;
   std::condition_variable cv_;
   std::map<int64_t, Batch> ready_;

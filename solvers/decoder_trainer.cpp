@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <functional>
+#include <map>
 #include <limits>
 
 #include "engine/error.h"
@@ -34,35 +36,110 @@ double sum_squares_host(const View& v) {
 }
 }  // namespace
 
-StepResult train_step(TrainerState& s, const Batch& batch, const kernels::AdamParams& hp, float lr, Device device) {
+Encoder make_encoder(const layers::Network& net, const std::string& output_layer) {
+  Encoder e;
+  e.net = &net;
+  e.output_layer = output_layer;
+  const size_t last = net.layer_index(output_layer);
+  for (size_t i = 0; i <= last; ++i) {
+    const layers::Layer& l = net.layers[i];
+    if (!l.has_weights()) continue;
+    for (const std::string& name : {l.weight, l.bias}) {
+      e.names.push_back(name);
+      e.params.push_back(net.parameters().at(name).clone());
+    }
+  }
+  PI_CHECK(!e.names.empty(), net.name, ": no weighted layer up to ", output_layer, ": nothing to fine-tune");
+  e.adam = adam_state_for(e.params);
+  return e;
+}
+
+namespace {
+// The encoder's output for x on the tape t; the parameters become leaves (with gradients when `trainable`).
+Var encoder_forward(Tape& t, const Encoder& e, Var x, bool trainable, std::vector<Var>* leaves) {
+  std::map<std::string, Var> vars;
+  for (size_t i = 0; i < e.names.size(); ++i) {
+    const Var v = t.leaf(e.params[i].view(), trainable);
+    vars[e.names[i]] = v;
+    if (leaves) leaves->push_back(v);
+  }
+  return e.net->forward_range(t, x, e.net->layers.front().name, e.output_layer, &vars).back();
+}
+}  // namespace
+
+Tensor encode(const Encoder& e, const View& x, Device device, int64_t chunk) {
+  const int64_t n = x.shape[0], per = x.numel() / std::max<int64_t>(1, n);
+  Tensor out;
+  for (int64_t first = 0; first < n; first += chunk) {
+    const int64_t m = std::min(chunk, n - first);
+    Shape xs = x.shape;
+    xs[0] = m;
+    Tensor part = Tensor::empty(xs);
+    std::memcpy(part.data(), x.data + first * per, sizeof(float) * size_t(m * per));
+    Tape t(device);
+    Var in = t.constant(device == Device::cpu ? std::move(part) : part.to(device));
+    Tensor y = Tensor::copy_of(t.value(encoder_forward(t, e, in, false, nullptr))).to(Device::cpu);
+    if (!out.defined()) {
+      Shape os = y.shape();
+      os[0] = n;
+      out = Tensor::empty(os);
+    }
+    std::memcpy(out.data() + first * (y.numel() / m), y.data(), sizeof(float) * size_t(y.numel()));
+  }
+  return out;
+}
+
+BatchGradients batch_gradients(const TrainerState& s, const Batch& batch, Device device) {
   Tape t(device);
   const std::vector<Var> params = s.decoder.bind(t, true);
   Var x = t.constant(device == Device::cpu ? Tensor::copy_of(batch.features.view()) : batch.features.to(device));
+  std::vector<Var> enc_params;
+  if (s.encoder.defined()) x = encoder_forward(t, s.encoder, x, true, &enc_params);
   Tensor target = target_of(batch.images.view());
   Var y0 = t.constant(device == Device::cpu ? std::move(target) : target.to(device));
   Var y = s.decoder.forward(t, params, x);
   // mean((y - target)^2), composed from the tape's elementwise ops (each has a CPU reference and a CUDA kernel).
   Var diff = ops::add(t, y, ops::scale(t, y0, -1.0f));
   Var loss = ops::mean(t, ops::mul(t, diff, diff));
+  BatchGradients g;
+  g.loss = t.item(loss);
+  if (!std::isfinite(g.loss)) return g;
+  t.backward(loss);
+  auto take = [&](const std::vector<Var>& vars, std::vector<Tensor>* out) {
+    for (const Var& v : vars) {
+      const View gv = t.grad(v);
+      out->push_back(gv.data ? Tensor::copy_of(gv) : Tensor());
+    }
+  };
+  take(params, &g.decoder);
+  take(enc_params, &g.encoder);
+  return g;
+}
+
+StepResult train_step(TrainerState& s, const Batch& batch, const kernels::AdamParams& hp, float lr, Device device) {
+  const BatchGradients g = batch_gradients(s, batch, device);
   StepResult r;
-  r.loss = t.item(loss);
+  r.loss = g.loss;
   PI_CHECK(std::isfinite(r.loss), "step ", s.step + 1, ": the loss is not finite (", r.loss, "); training stopped "
            "before updating the weights (lower --lr?)");
-  t.backward(loss);
-  std::vector<View> grads;
   double g2 = 0;
-  for (size_t i = 0; i < params.size(); ++i) {
-    View g = t.grad(params[i]);
-    PI_CHECK(g.data != nullptr, "step ", s.step + 1, ": parameter ", s.decoder.parameter_shapes()[i].first,
-             " got no gradient");
-    const double gi = sum_squares_host(g);
-    PI_CHECK(std::isfinite(gi), "step ", s.step + 1, ": the gradient of ", s.decoder.parameter_shapes()[i].first,
-             " is not finite; training stopped before updating the weights (lower --lr?)");
-    g2 += gi;
-    grads.push_back(g);
-  }
+  auto views = [&](const std::vector<Tensor>& gs, const std::function<std::string(size_t)>& name) {
+    std::vector<View> out;
+    for (size_t i = 0; i < gs.size(); ++i) {
+      PI_CHECK(gs[i].defined(), "step ", s.step + 1, ": parameter ", name(i), " got no gradient");
+      const double gi = sum_squares_host(gs[i].view());
+      PI_CHECK(std::isfinite(gi), "step ", s.step + 1, ": the gradient of ", name(i),
+               " is not finite; training stopped before updating the weights (lower --lr?)");
+      g2 += gi;
+      out.push_back(gs[i].view());
+    }
+    return out;
+  };
+  const std::vector<View> grads = views(g.decoder, [&](size_t i) { return s.decoder.parameter_shapes()[i].first; });
+  const std::vector<View> enc_grads = views(g.encoder, [&](size_t i) { return "encoder " + s.encoder.names[i]; });
   r.grad_norm = std::sqrt(g2);
   adam_update(s.decoder.parameters(), s.adam, grads, hp, lr);
+  if (s.encoder.defined()) adam_update(s.encoder.params, s.encoder.adam, enc_grads, hp, lr);
   ++s.step;
   return r;
 }
@@ -128,6 +205,11 @@ void save_checkpoint(const std::string& path, const TrainerState& s, const json&
     add("adam_m." + shapes[i].first, s.adam.m[i]);
     add("adam_v." + shapes[i].first, s.adam.v[i]);
   }
+  for (size_t i = 0; i < s.encoder.names.size(); ++i) {
+    add("encoder." + s.encoder.names[i], s.encoder.params[i]);
+    add("encoder_adam_m." + s.encoder.names[i], s.encoder.adam.m[i]);
+    add("encoder_adam_v." + s.encoder.names[i], s.encoder.adam.v[i]);
+  }
   json in = json::array();
   for (int i = 0; i < s.decoder.input_shape().ndim(); ++i) in.push_back(s.decoder.input_shape()[i]);
   std::map<std::string, std::string> meta = {
@@ -142,6 +224,10 @@ void save_checkpoint(const std::string& path, const TrainerState& s, const json&
       {"preimage.rng", "philox4x32-10 counter-based; state = (config.seed, next batch = preimage.step)"},
       {"preimage.config", config.dump()},
   };
+  if (s.encoder.defined()) {
+    meta["preimage.encoder_names"] = json(s.encoder.names).dump();
+    meta["preimage.encoder_adam_step"] = std::to_string(s.encoder.adam.step);
+  }
   write_safetensors(path, tensors, meta);
 }
 
@@ -179,6 +265,24 @@ TrainerState load_checkpoint(const std::string& path, json* config) {
     s.decoder.parameters()[i] = take("param." + shapes[i].first, shapes[i].second);
     s.adam.m.push_back(take("adam_m." + shapes[i].first, shapes[i].second));
     s.adam.v.push_back(take("adam_v." + shapes[i].first, shapes[i].second));
+  }
+  if (f.metadata.count("preimage.encoder_names")) {
+    try {
+      s.encoder.names = json::parse(f.metadata.at("preimage.encoder_names")).get<std::vector<std::string>>();
+      s.encoder.adam.step = std::stoll(need("preimage.encoder_adam_step"));
+    } catch (const Error&) {
+      throw;
+    } catch (const std::exception& e) {
+      fail(path, ": malformed encoder metadata (", e.what(), ")");
+    }
+    for (const std::string& name : s.encoder.names) {
+      auto it = f.tensors.find("encoder." + name);
+      PI_CHECK(it != f.tensors.end(), path, ": tensor encoder.", name, " missing");
+      const Shape shape = it->second.shape();
+      s.encoder.params.push_back(take("encoder." + name, shape));
+      s.encoder.adam.m.push_back(take("encoder_adam_m." + name, shape));
+      s.encoder.adam.v.push_back(take("encoder_adam_v." + name, shape));
+    }
   }
   return s;
 }

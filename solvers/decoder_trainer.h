@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "layers/decoders.h"
+#include "layers/network.h"
 #include "solvers/adam.h"
 #include "solvers/decoder_data.h"
 
@@ -23,16 +24,42 @@ namespace preimage::solvers {
 
 constexpr float kTargetMean = 128.0f, kTargetScale = 64.0f;
 
+// The encoder of autoencoder training (seed 002 sect. 4.2, `train-decoder --finetune-encoder`): the network's
+// layers from the first to `output_layer`, whose weights are trained with the decoder's (same Adam settings and
+// rate). Its batches carry the network input x = window - mean [B, 3, S, S] in Batch::features, not the layer's
+// output. `net` gives the structure only; the weights in use are `params`.
+struct Encoder {
+  const layers::Network* net = nullptr;
+  std::string output_layer;
+  std::vector<std::string> names;  // tensor names of the weights and biases of the range, in layer order
+  std::vector<Tensor> params;      // on the training device
+  AdamState adam;
+  bool defined() const { return net != nullptr; }
+};
+// The encoder of `net` up to `output_layer`, starting from the network's weights, with zeroed Adam moments.
+Encoder make_encoder(const layers::Network& net, const std::string& output_layer);
+// The output of the encoder's last layer for inputs x [N, 3, S, S] (no gradient), in chunks, on the host.
+Tensor encode(const Encoder& e, const View& x, Device device, int64_t chunk = 32);
+
 struct TrainerState {
   layers::Decoder decoder;
   AdamState adam;
   int64_t step = 0;  // steps done; batch `step` is the next one (the data position)
+  Encoder encoder;   // autoencoder training only (undefined otherwise)
 };
 
 struct StepResult {
   double loss = 0;        // mean squared error in target units
   double grad_norm = 0;   // L2 norm of all gradients together
 };
+
+// The batch's loss and the gradient of every parameter (decoder's in parameter order, then the encoder's), on the
+// training device, without changing anything. A non-finite loss returns no gradients.
+struct BatchGradients {
+  double loss = 0;
+  std::vector<Tensor> decoder, encoder;
+};
+BatchGradients batch_gradients(const TrainerState& s, const Batch& batch, Device device);
 
 // One step on a batch: forward, backward, Adam at rate lr. Throws preimage::Error before changing the weights when
 // the loss or a gradient is not finite.
@@ -50,7 +77,9 @@ struct ReconstructionErrors {
 ReconstructionErrors reconstruction_errors(const View& images, const View& reconstructions);
 
 // Checkpoint file (safetensors): tensors "param.<name>", "adam_m.<name>", "adam_v.<name>"; metadata step,
-// adam_step, the run config (JSON) and the decoder's table/width/input shape. Written atomically.
+// adam_step, the run config (JSON) and the decoder's table/width/input shape. Written atomically. With an encoder
+// also "encoder.<name>", "encoder_adam_m.<name>", "encoder_adam_v.<name>" and metadata encoder_adam_step; loading
+// fills encoder.names, params and adam (in name order), and the caller attaches the network and checks the names.
 void save_checkpoint(const std::string& path, const TrainerState& s, const nlohmann::json& config);
 // Reads a checkpoint written by save_checkpoint; returns the config it was written with.
 TrainerState load_checkpoint(const std::string& path, nlohmann::json* config);

@@ -85,6 +85,10 @@ void save_decoder(const std::string& path, const DecoderFile& d) {
       tensors.emplace_back(shapes[i].first, host.back().view());
     }
   }
+  for (const auto& [name, t] : d.encoder) {
+    host.push_back(t.to(Device::cpu));
+    tensors.emplace_back("encoder." + name, host.back().view());
+  }
   std::map<std::string, std::string> meta = {
       {"preimage.kind", "decoder"},
       {"preimage.decoder", d.decoder.table().name},
@@ -166,9 +170,18 @@ DecoderFile load_decoder(const std::string& path) {
       PI_CHECK(std::isfinite(p[k]), path, ": tensor '", name, "' has a non-finite value at element ", k);
     d.decoder.parameters()[i] = std::move(it->second);
   }
-  for (const auto& [name, t] : f.tensors)
+  for (auto& [name, t] : f.tensors) {
+    if (d.representation == "cnn" && name.rfind("encoder.", 0) == 0 && name.size() > 8) {
+      // Shapes are checked against the network when it is loaded (tools/preimage/decoder_setup.cpp).
+      const float* p = t.data();
+      for (int64_t k = 0; k < t.numel(); ++k)
+        PI_CHECK(std::isfinite(p[k]), path, ": tensor '", name, "' has a non-finite value at element ", k);
+      d.encoder[name.substr(8)] = std::move(t);
+      continue;
+    }
     PI_CHECK(expected.count(name), path, ": unexpected tensor '", name, "' (not a parameter of decoder ", table,
              " at width ", width, ")");
+  }
   return d;
 }
 

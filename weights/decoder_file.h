@@ -15,6 +15,7 @@
 //             preimage.training        JSON record of the training run (informational)
 // Loading validates the file like the CNN weights: known table, every tensor with its exact shape, nothing
 // extra, all values finite, metadata well-formed; errors name the file and the field.
+#include <map>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -32,6 +33,10 @@ struct DecoderFile {
   float target_mean = 128.0f, target_scale = 64.0f;
   nlohmann::json training;  // may be null
   nlohmann::json model;     // representation "cnn": the network the features come from; null otherwise
+  // Autoencoder training (`train-decoder --finetune-encoder`, seed 002 sect. 4.2): the trained weights of the
+  // network's layers up to the decoded one, by the network's tensor names (stored as "encoder.<name>"; fc weights
+  // 4-d as layers::Network holds them). They replace the recorded network's weights wherever features are taken.
+  std::map<std::string, Tensor> encoder;
 };
 
 nlohmann::json rep_options_json(const features::RepresentationOptions& o);

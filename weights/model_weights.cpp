@@ -74,7 +74,19 @@ layers::Network network_from_file(SafetensorsFile file, const std::string& path,
   layers::ModelOptions opt;
   opt.fc_width = meta_int(meta, "preimage.fc_width", 4096, path);
   opt.num_classes = meta_int(meta, "preimage.num_classes", 1000, path);
-  layers::Network net = layers::make_model(model, opt);
+  // A square nominal size builds the definition at that size (init-weights --input-size makes such reduced
+  // networks); the published sizes give the same definition as the default (224 and 227 both give AlexNet's pool5
+  // 6x6). Malformed values are reported below.
+  if (meta.count("preimage.input_size")) {
+    const std::vector<float> s = meta_floats(meta, "preimage.input_size", path);
+    if (s.size() == 2 && s[0] == s[1] && s[0] >= 1 && s[0] <= 1e5) opt.input_size = static_cast<int>(s[0]);
+  }
+  layers::Network net;
+  try {
+    net = layers::make_model(model, opt);
+  } catch (const Error& e) {
+    fail(path, ": preimage.input_size ", opt.input_size, " does not fit ", model, " (", e.what(), ")");
+  }
 
   // --- tensors: exactly the expected set, with exact shapes
   std::set<std::string> expected;

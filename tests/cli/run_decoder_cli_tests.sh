@@ -148,6 +148,44 @@ expect_fail "a layer without a decoder table" "give conv1 ... conv5" "$bin" "${c
 expect_fail "--layer without --model" "needs --model" "$bin" "${train[@]}" --layer conv1 --out "$work/o9"
 absent "no output for refused network runs" "$work/o7"
 
+# --- encoder-activation cache and autoencoder training ---
+if "$bin" "${cnn[@]}" --layer conv1 --image-size 75 --feature-cache 6 --out "$work/fcache" >"$work/log_fc" 2>&1 &&
+   grep -q 'feature cache: 6 windows' "$work/log_fc" && grep -q '"windows": *6' "$work/fcache/config.json"; then
+  ok "train-decoder --feature-cache: a pool of 6 windows"
+else bad "train-decoder --feature-cache"; cat "$work/log_fc"; fi
+expect_fail "resume with another --feature-cache is refused" "feature_cache: checkpoint 6, now 8" \
+  "$bin" "${cnn[@]}" --layer conv1 --image-size 75 --feature-cache 8 --resume "$work/fcache"
+expect_fail "a feature cache over its memory limit" "over the limit of 1 MiB" "$bin" "${cnn[@]}" --layer conv1 \
+  --image-size 75 --feature-cache 100000 --feature-cache-mb 1 --out "$work/o10"
+absent "no output for a refused feature cache" "$work/o10"
+expect_fail "--finetune-encoder without --model" "needs --model" "$bin" "${train[@]}" --finetune-encoder \
+  --out "$work/o11"
+absent "no output for a refused --finetune-encoder" "$work/o11"
+if "$bin" "${cnn[@]}" --layer conv1 --image-size 75 --finetune-encoder --steps 3 --checkpoint-every 3 \
+     --out "$work/ae" >"$work/log_ae" 2>&1 &&
+   "$bin" decode --decoder "$work/ae/decoder.safetensors" "$photos" --out "$work/dae" >"$work/log_dae" 2>&1 &&
+   /usr/bin/python3 - "$work/ae/decoder.safetensors" "$work/net.safetensors" "$work/dae/config.json" \
+     <<'PY'
+import json, struct, sys
+import numpy as np
+import skimage.io as io
+def tensors(path):
+    raw = open(path, "rb").read()
+    n = struct.unpack("<Q", raw[:8])[0]
+    head = json.loads(raw[8:8 + n])
+    return {k: raw[8 + n + v["data_offsets"][0]:8 + n + v["data_offsets"][1]] for k, v in head.items()
+            if k != "__metadata__"}
+ae, net = tensors(sys.argv[1]), tensors(sys.argv[2])
+# The autoencoder's file holds its encoder (conv1, the only weighted layer up to pool1), trained away from the
+# network's weights; decode says it used it.
+assert sorted(k for k in ae if k.startswith("encoder.")) == ["encoder.conv1.bias", "encoder.conv1.weight"]
+assert ae["encoder.conv1.weight"] != net["conv1.weight"]
+cfg = json.load(open(sys.argv[3]))
+assert "finetuned_encoder" in json.dumps(cfg), "decode's config does not mention the fine-tuned encoder"
+PY
+then ok "train-decoder --finetune-encoder: the file holds the trained encoder, and decode uses it"
+else bad "train-decoder --finetune-encoder"; cat "$work/log_ae" "$work/log_dae"; fi
+
 # --- perturbed features and single units (seed 002 sect. 4.3-4.4, seed 003 Fig. 4) ---
 if "$bin" decode --decoder "$dec" "$photos" --perturb dropout --perturb-seed 2 --threads 1 --out "$work/pd" \
      >"$work/log_pd" 2>&1 &&
@@ -263,10 +301,41 @@ expect_fail "invert --init-decoder at another size" "give --size 64" "$bin" inve
   --size 96 --init-decoder "$dec" --out "$work/iv2"
 expect_fail "invert --init-decoder of another representation" "same representation" "$bin" invert \
   "$photos/synthetic_1.png" --rep dsift --size 64 --init-decoder "$dec" --out "$work/iv3"
-expect_fail "invert --init-decoder with --model" "not supported" "$bin" invert "$photos/synthetic_1.png" \
-  --model "$work/net.safetensors" --layer conv1 --init-decoder "$dec" --out "$work/iv4"
 absent "no invert output for refused --init-decoder" "$work/iv2"
 absent "no invert output for a decoder of another representation" "$work/iv3"
+# A network layer: the conv1 decoder (75 x 75 windows -> 64 x 64) starts the inversion of its block output.
+c1dec=$work/conv1/decoder.safetensors
+if "$bin" invert "$photos/synthetic_1.png" --model "$work/net.safetensors" --layer pool1 --size 75 --iters 2 \
+     --final-iters 0 --init-decoder "$c1dec" --threads 1 --out "$work/ivm" >"$work/log_ivm" 2>&1 &&
+   [ -s "$work/ivm/synthetic_1.png" ] && grep -q '"decoder"' "$work/ivm/config.json" &&
+   /usr/bin/python3 - "$work/dc1/synthetic_1.png" "$work/ivm/synthetic_1_init.png" <<'PY'
+import sys
+import numpy as np
+import skimage.io as io
+from skimage import transform
+decoded = io.imread(sys.argv[1]).astype(float)[..., :3]
+start = io.imread(sys.argv[2]).astype(float)[..., :3]
+up = transform.resize(decoded, start.shape[:2], order=1, mode="edge", anti_aliasing=False, preserve_range=True)
+# The start is decode's reconstruction upsampled bilinearly to the input size (8-bit PNGs on both sides: the
+# rounding of each allows about one level).
+assert start.shape == (75, 75, 3), start.shape
+assert np.abs(start - up).max() <= 1.5, np.abs(start - up).max()
+PY
+then ok "invert --model --init-decoder: starts from the decoder's reconstruction, upsampled"
+else bad "invert --model --init-decoder"; cat "$work/log_ivm"; fi
+expect_fail "invert --model --init-decoder of another layer" "give --layer pool1" "$bin" invert \
+  "$photos/synthetic_1.png" --model "$work/net.safetensors" --layer conv1 --size 75 --init-decoder "$c1dec" \
+  --out "$work/iv4"
+expect_fail "invert --model --init-decoder at another size" "give --size 75" "$bin" invert \
+  "$photos/synthetic_1.png" --model "$work/net.safetensors" --layer pool1 --size 99 --init-decoder "$c1dec" \
+  --out "$work/iv5"
+expect_fail "invert --model --init-decoder of a shallow decoder" "decodes hog" "$bin" invert \
+  "$photos/synthetic_1.png" --model "$work/net.safetensors" --layer pool1 --size 75 --init-decoder "$dec" \
+  --out "$work/iv6"
+expect_fail "invert --model --init-decoder of another network" "is not the network" "$bin" invert \
+  "$photos/synthetic_1.png" --model "$work/net1.safetensors" --layer pool1 --size 75 --init-decoder "$c1dec" \
+  --out "$work/iv7"
+for d in iv4 iv5 iv6 iv7; do absent "no invert output for refused --model --init-decoder ($d)" "$work/$d"; done
 
 # --- --device cuda (docs/device.md) ---
 # In the nvcc build without a GPU both commands refuse --device cuda at once and write nothing; with a GPU, or in

@@ -28,8 +28,10 @@ int run_init_weights(const InitWeightsOptions& o) {
                          {"preimage.description", kRandomWeightsNote}});
   int64_t params = 0;
   for (const auto& [name, t] : net.parameters()) params += t.numel();
-  std::fprintf(stderr, "wrote %s: %s with RANDOM weights (seed %llu), fc %lld, classes %lld, %lld parameters\n",
-               o.out.c_str(), net.name.c_str(), static_cast<unsigned long long>(o.seed),
+  std::fprintf(stderr,
+               "wrote %s: %s with RANDOM weights (seed %llu), input %dx%d, fc %lld, classes %lld, %lld parameters\n",
+               o.out.c_str(), net.name.c_str(), static_cast<unsigned long long>(o.seed), net.preprocessing.input_h,
+               net.preprocessing.input_w,
                static_cast<long long>(o.model_options.fc_width), static_cast<long long>(o.model_options.num_classes),
                static_cast<long long>(params));
   return 0;
@@ -48,6 +50,10 @@ void register_init_weights(CLI::App& app) {
   cmd->add_option("--seed", o->seed, "random seed")->capture_default_str();
   cmd->add_option("--fc-width", o->model_options.fc_width, "fc6/fc7 width (reduced heads for fast tests)")
       ->capture_default_str()->check(CLI::Range(1, 1 << 20));
+  cmd->add_option("--input-size", o->model_options.input_size,
+                  "nominal input side (default: the published network's, 227 for alexnet); fc6's kernel is the "
+                  "pool5 map at this size, so a smaller side makes a smaller, faster network")
+      ->check(CLI::Range(1, 4096));
   cmd->add_option("--classes", o->model_options.num_classes, "fc8 width")
       ->capture_default_str()->check(CLI::Range(1, 1 << 20));
   cmd->callback([o] { set_exit_code(run_init_weights(*o)); });

@@ -12,6 +12,7 @@
 #include "engine/image_ops.h"
 #include "features/representation.h"
 #include "solvers/cnn_preimage.h"
+#include "solvers/decoder_data.h"
 #include "solvers/decoder_trainer.h"
 #include "solvers/preimage.h"
 #include "solvers/straight_through.h"
@@ -321,10 +322,24 @@ int run_invert_model(const InvertOptions& o) {
   const layers::Network& net = lm.net;
   net.layer_index(o.layer);  // an unknown layer lists the valid names
   const std::vector<std::string> files = collect_images(o.input);
+  const int64_t h = o.size > 0 ? o.size : net.preprocessing.input_h, w = o.size > 0 ? o.size : net.preprocessing.input_w;
+  // Decoder-initialised optimisation: the decoder's reconstruction of the block output of the inverted layer,
+  // upsampled bilinearly to the input size (as seed 002 compares it) and moved to the network's input domain.
+  std::unique_ptr<DecoderSetup> init_dec;
+  if (!o.init_decoder.empty()) {
+    init_dec = std::make_unique<DecoderSetup>(open_decoder(o.init_decoder, o.model));  // refuses shallow ones
+    const CnnDecoderInput& c = *init_dec->cnn;
+    PI_CHECK(o.layer == c.output_layer, "--init-decoder ", o.init_decoder, " decodes ", c.layer, " (the output of ",
+             c.output_layer, "); this run inverts ", o.layer, ": give --layer ", c.output_layer,
+             " or a decoder of ", o.layer);
+    PI_CHECK(h == c.input_size && w == c.input_size, "--init-decoder ", o.init_decoder, " was trained on ",
+             c.input_size, "x", c.input_size, " windows; this run inverts ", h, "x", w, " images: give --size ",
+             c.input_size);
+    init_dec->file.decoder.to(device);
+  }
   lm.net.to(device);
 
   // The masks depend only on the layer's output shape at the run's image size: check them before writing anything.
-  const int64_t h = o.size > 0 ? o.size : net.preprocessing.input_h, w = o.size > 0 ? o.size : net.preprocessing.input_w;
   const Shape feature_shape = layer_output_shape(net, o.layer, Shape{1, 3, h, w});
   Tensor mask;
   if (o.mask_window > 0) mask = solvers::window_mask(feature_shape, o.mask_window);
@@ -359,6 +374,11 @@ int run_invert_model(const InvertOptions& o) {
   config["mask"] = {{"window", o.mask_window}, {"channel_group", o.channel_group.empty() ? json(nullptr)
                                                                                        : json(o.channel_group)}};
   config["input_processing"] = {{"preprocess", o.preprocess}, {"then", "minus the network's mean"}};
+  if (init_dec)
+    config["init"] = {{"decoder", init_dec->record()},
+                      {"definition", "the decoder's reconstruction of the image's " + init_dec->cnn->output_layer +
+                                         " code, upsampled bilinearly to the input size, minus the network's mean, "
+                                         "is the starting point of every restart; written as <stem>_init.png"}};
   write_json((fs::path(o.out) / "config.json").string(), config);
 
   run.prepare = [&](size_t i) {
@@ -379,6 +399,15 @@ int run_invert_model(const InvertOptions& o) {
     PI_CHECK(sq > 0, files[i], ": the ", o.layer, " code of this image is all zeros", mask.defined() ? " inside the mask" : "",
              "; nothing to invert");
     job.objective = obj;
+    if (init_dec) {
+      Tensor f = solvers::window_features(init_dec->rep, job.shown.view());
+      init_dec->check_features(f, files[i]);
+      const Tensor guess = solvers::decode_batch(init_dec->file.decoder, f.view(), device);  // [1, 3, T, T]
+      const Tensor up = resize_bilinear(guess.view(), job.image_shape[2], job.image_shape[3]);
+      write_png((fs::path(o.out) / (job.stem + "_init.png")).string(), up.view());
+      job.info["init_png"] = job.stem + "_init.png";
+      job.init = net.preprocess(up.view());
+    }
     return job;
   };
   return run_deep(lm, d, run, config) ? 1 : 0;
@@ -440,7 +469,8 @@ void register_invert(CLI::App& app) {
   cmd->add_option("--form", o->form, "objective: ijcv (N_alpha + TV^beta + C loss) or cvpr (eq. 3)")
       ->capture_default_str();
   cmd->add_option("--init-decoder", o->init_decoder, "start from the reconstruction of a decoder trained by "
-                  "train-decoder on the same representation (and --size = its image size) instead of noise");
+                  "train-decoder instead of noise: --rep: of the same representation, --size = its image size; "
+                  "--model: of the same network file, --layer = the block output it decodes (pool5 for conv5)");
   cmd->add_option("--size", o->size, "centre-crop to a square and resize to SIZE x SIZE (0 keeps the image size)")
       ->capture_default_str()->check(CLI::Range(0, 4096));
   cmd->add_option("--snapshots", o->snapshot_every, "write a snapshot every N iterations to snapshots/")
@@ -451,8 +481,6 @@ void register_invert(CLI::App& app) {
     o->rep_given = rep_opt->count() > 0;
     o->C_given = C_opt->count() > 0;
     if (!o->model.empty()) {
-      PI_CHECK(o->init_decoder.empty(), "--init-decoder starts a --rep inversion; with --model it is not "
-               "supported yet");
       set_exit_code(run_invert_model(*o));
       return;
     }

@@ -36,6 +36,8 @@ struct TrainOptions {
   double val_fraction = 0.1, width = 0.25;
   int image_size = 0, batch = 64, checkpoint_every = 250, threads = 0, data_workers = 1, queue = 4;
   int64_t steps = 2000;
+  int64_t feature_cache = 0, feature_cache_mb = 4096;  // 0: every sample is a fresh window
+  bool finetune_encoder = false;
   float lr = 1e-3f;
   uint64_t seed = 0;
   std::string model, layer;
@@ -44,7 +46,7 @@ struct TrainOptions {
 // The options a resumed run must share with its checkpoint: everything that changes the numbers.
 json run_config(const TrainOptions& o, const std::string& table, const std::vector<std::string>& train,
                 const std::vector<std::string>& val, const json& model) {
-  return {{"representation", o.rep},
+  json c = {{"representation", o.rep},
           {"model", model},
           {"rep_options", weights::rep_options_json(o.rep_options)},
           {"decoder", table},
@@ -58,6 +60,10 @@ json run_config(const TrainOptions& o, const std::string& table, const std::vect
           {"device", o.device},
           {"train_files", train},
           {"val_files", val}};
+  // Only when used, so that the checkpoints of runs without it still resume.
+  if (o.feature_cache > 0) c["feature_cache"] = o.feature_cache;
+  if (o.finetune_encoder) c["finetune_encoder"] = true;
+  return c;
 }
 
 std::string human_seconds(double s) {
@@ -129,8 +135,18 @@ int run_train(TrainOptions o) {
   } else if (o.image_size == 0) {
     o.image_size = 64;
   }
-  const features::Representation rep =
-      cnn ? cnn->representation() : features::make_representation(o.rep, o.rep_options);
+  PI_CHECK(!o.finetune_encoder || cnn, "--finetune-encoder trains the network's layers with the decoder: it needs "
+           "--model NET --layer L");
+  // Autoencoder training: the batches carry the network input (window - mean); the encoder runs in the step.
+  features::Representation rep;
+  if (o.finetune_encoder) {
+    const std::shared_ptr<const LoadedModel> m = cnn->model;
+    rep.name = "cnn-input";
+    rep.gray_input = false;
+    rep.extract = [m](const View& rgb) { return m->net.preprocess(rgb); };
+  } else {
+    rep = cnn ? cnn->representation() : features::make_representation(o.rep, o.rep_options);
+  }
   const std::string table = cnn ? cnn->table : layers::decoder_table_for_representation(o.rep);
   const json model_record = cnn ? cnn->record() : json(nullptr);
   std::vector<std::string> train_files, val_files;
@@ -181,13 +197,44 @@ int run_train(TrainOptions o) {
              "x", o.image_size, "; choose --image-size a multiple of 64");
     state.decoder.init_he(o.seed);
     state.adam = solvers::adam_state_for(state.decoder.parameters());
+    if (o.finetune_encoder) state.encoder = solvers::make_encoder(cnn->model->net, cnn->output_layer);
+  } else if (o.finetune_encoder) {
+    // The checkpoint's encoder, attached to the network's structure (the names and shapes must be its own).
+    const solvers::Encoder fresh = solvers::make_encoder(cnn->model->net, cnn->output_layer);
+    PI_CHECK(state.encoder.names == fresh.names, "--resume ", o.resume, ": the checkpoint's encoder tensors do not "
+             "match the layers of ", o.model, " up to ", cnn->output_layer);
+    for (size_t i = 0; i < fresh.params.size(); ++i)
+      PI_CHECK(state.encoder.params[i].shape() == fresh.params[i].shape(), "--resume ", o.resume, ": encoder tensor ",
+               fresh.names[i], " is ", state.encoder.params[i].shape().str(), ", the network's ",
+               fresh.params[i].shape().str());
+    state.encoder.net = fresh.net;
+    state.encoder.output_layer = fresh.output_layer;
   }
   const int target_size = static_cast<int>(state.decoder.output_shape(1)[2]);
   const solvers::Batch val_batch = solvers::make_validation_batch(val, rep, o.image_size, target_size);
-  const Shape fs_ = val_batch.features.shape();
+  const Shape fs_ = cnn ? Shape{1, cnn->feature_shape[0], cnn->feature_shape[1], cnn->feature_shape[2]}
+                        : val_batch.features.shape();
   state.decoder.to(device);
   for (Tensor& t : state.adam.m) t = t.to(device);
   for (Tensor& t : state.adam.v) t = t.to(device);
+  for (std::vector<Tensor>* ts : {&state.encoder.params, &state.encoder.adam.m, &state.encoder.adam.v})
+    for (Tensor& t : *ts) t = t.to(device);
+  // The encoder-activation cache, before any output exists (a refused pool leaves nothing behind).
+  std::unique_ptr<solvers::WindowPool> pool;
+  if (o.feature_cache > 0) {
+    Progress pool_progress(256);
+    const auto tp = std::chrono::steady_clock::now();
+    pool = std::make_unique<solvers::WindowPool>(
+        train, rep, o.image_size, o.seed, o.feature_cache, target_size, o.data_workers, o.feature_cache_mb << 20,
+        [&](int64_t done, int64_t total) {
+          pool_progress.update("feature cache: window " + std::to_string(done) + "/" + std::to_string(total),
+                               static_cast<int>(done), static_cast<int>(total));
+        });
+    char line[160];
+    std::snprintf(line, sizeof line, "feature cache: %lld windows, %lld MiB, %s", static_cast<long long>(pool->size()),
+                  static_cast<long long>(pool->bytes() >> 20), human_seconds(seconds_since(tp)).c_str());
+    pool_progress.done(line);
+  }
 
   prepare_output_dir(o.out);
   prepare_output_dir((fs::path(o.out) / "val").string());
@@ -196,6 +243,15 @@ int run_train(TrainOptions o) {
   record["resumed_at_step"] = resuming ? json(state.step) : json(nullptr);
   record["device"] = device_record(device);
   record["parameters"] = state.decoder.parameter_count();
+  if (o.finetune_encoder) {
+    int64_t n = 0;
+    for (const Tensor& t : state.encoder.params) n += t.numel();
+    record["finetune_encoder"] = {
+        {"encoder_parameters", n}, {"layers", "first layer to " + cnn->output_layer},
+        {"definition", "autoencoder training (seed 002 sect. 4.2): the encoder's weights, initialised from the "
+                       "network file, are trained with the decoder's by the same Adam and rate; decoder.safetensors "
+                       "holds both"}};
+  }
   record["feature_shape"] = {fs_[1], fs_[2], fs_[3]};
   record["skipped_images"] = train.skipped.size() + val.skipped.size();
   record["target_scaling"] = "y = (RGB - 128) / 64; loss = mean of (y - target)^2";
@@ -212,6 +268,11 @@ int run_train(TrainOptions o) {
   record["data"] = {{"train_photos", train.photos.size()}, {"val_photos", val.photos.size()},
                     {"window", "side uniform in [S, short side], shrunk to S; mirrored w.p. 1/2"},
                     {"photo_short_side_max", max_side}, {"workers", o.data_workers}, {"queue_batches", o.queue}};
+  if (o.feature_cache > 0)
+    record["data"]["feature_cache"] = {
+        {"windows", o.feature_cache},
+        {"definition", "a fixed pool of windows (draws 0 .. N-1) whose features and targets are computed once; "
+                       "sample k takes pool window floor(u N), u = Philox draw 8k + 5 (solvers/decoder_data.h)"}};
   write_json((fs::path(o.out) / "config.json").string(), record);
 
   const std::string metrics_path = (fs::path(o.out) / "metrics.jsonl").string();
@@ -241,7 +302,7 @@ int run_train(TrainOptions o) {
 
   const kernels::AdamParams hp;  // beta1 0.9, beta2 0.999, eps 1e-8
   solvers::BatchStream stream(train, rep, o.image_size, o.batch, o.seed, state.step, o.data_workers, o.queue,
-                              target_size);
+                              target_size, pool.get());
   Progress progress(25);
   const auto t0 = std::chrono::steady_clock::now();
   const int64_t first_step = state.step;
@@ -274,7 +335,10 @@ int run_train(TrainOptions o) {
     progress.update(line, static_cast<int>(state.step), static_cast<int>(o.steps));
 
     if (state.step % o.checkpoint_every == 0 || state.step == o.steps) {
-      Tensor recon = solvers::decode_batch(state.decoder, val_batch.features.view(), device);
+      const Tensor val_features =
+          state.encoder.defined() ? solvers::encode(state.encoder, val_batch.features.view(), device) : Tensor();
+      Tensor recon = solvers::decode_batch(
+          state.decoder, state.encoder.defined() ? val_features.view() : val_batch.features.view(), device);
       const solvers::ReconstructionErrors e = solvers::reconstruction_errors(val_batch.images.view(), recon.view());
       std::vector<View> pairs;
       for (int64_t i = 0; i < std::min<int64_t>(6, val_batch.images.shape()[0]); ++i) {
@@ -298,6 +362,8 @@ int run_train(TrainOptions o) {
       df.rep_options = o.rep_options;
       df.image_size = target_size;
       df.model = model_record;
+      for (size_t i = 0; i < state.encoder.names.size(); ++i)
+        df.encoder[state.encoder.names[i]] = state.encoder.params[i].to(Device::cpu);
       df.target_mean = solvers::kTargetMean;
       df.target_scale = solvers::kTargetScale;
       df.training = {{"step", state.step}, {"steps", o.steps}, {"seed", o.seed}, {"git", PREIMAGE_GIT_HASH},
@@ -354,6 +420,15 @@ void register_train_decoder(CLI::App& app) {
   cmd->add_option("--data-workers", o->data_workers, "threads preparing batches")
       ->capture_default_str()->check(CLI::Range(1, 64));
   cmd->add_option("--queue", o->queue, "batches prepared ahead at most")->capture_default_str()->check(CLI::Range(1, 64));
+  cmd->add_option("--feature-cache", o->feature_cache,
+                  "train on a fixed pool of N windows whose features are computed once and kept in memory (cheap "
+                  "training on a fixed network; 0: a fresh window per sample)")
+      ->capture_default_str()->check(CLI::Range(int64_t(0), int64_t(1) << 24));
+  cmd->add_option("--feature-cache-mb", o->feature_cache_mb, "memory limit of --feature-cache, MiB")
+      ->capture_default_str()->check(CLI::Range(int64_t(1), int64_t(1) << 20));
+  cmd->add_flag("--finetune-encoder", o->finetune_encoder,
+                "with --model: autoencoder training (seed 002 sect. 4.2): the network's layers up to --layer are "
+                "trained with the decoder; decoder.safetensors then holds both, and decode uses its encoder");
   cmd->add_option("--cell-size", o->rep_options.cell_size, "HOG cell size")->capture_default_str();
   add_threads_option(cmd, &o->threads);
   add_device_option(cmd, &o->device);

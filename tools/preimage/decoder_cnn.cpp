@@ -89,9 +89,11 @@ features::Representation CnnDecoderInput::representation() const {
 }
 
 json CnnDecoderInput::record() const {
-  return {{"file", model->path},       {"model", model->net.name},       {"layer", layer},
-          {"output_layer", output_layer}, {"input_size", input_size},     {"fingerprint", fingerprint},
-          {"random_weights", model->random_weights}};
+  json r = {{"file", model->path},       {"model", model->net.name},       {"layer", layer},
+            {"output_layer", output_layer}, {"input_size", input_size},     {"fingerprint", fingerprint},
+            {"random_weights", model->random_weights}};
+  if (model->record.contains("finetuned_encoder")) r["finetuned_encoder"] = model->record["finetuned_encoder"];
+  return r;
 }
 
 }  // namespace preimage::tools

@@ -30,6 +30,23 @@ DecoderSetup open_decoder(const std::string& path, const std::string& model) {
     PI_CHECK(d.cnn->fingerprint == df.model["fingerprint"].get<std::string>(), "--model ", file, " is not the "
              "network decoder ", path, " was trained with (", recorded, ", fingerprint ",
              df.model["fingerprint"].get<std::string>(), "; this file's is ", d.cnn->fingerprint, ")");
+    if (!df.encoder.empty()) {
+      // An autoencoder: the features come from its own fine-tuned encoder, initialised from the recorded network.
+      auto lm = std::make_shared<LoadedModel>(load_model(file));  // the network is not copyable: read it again
+      for (const auto& [name, t] : df.encoder) {
+        PI_CHECK(lm->net.parameters().count(name), path, ": encoder tensor '", name, "' is not a parameter of ",
+                 file);
+        try {
+          lm->net.set_parameter(name, t.clone());
+        } catch (const Error& e) {
+          fail(path, ": encoder tensor '", name, "': ", e.what());
+        }
+      }
+      lm->record["finetuned_encoder"] = {{"decoder_file", path}, {"tensors", df.encoder.size()},
+                                         {"definition", "the layers up to " + d.cnn->output_layer +
+                                                            " use the weights trained with the decoder"}};
+      d.cnn->model = std::move(lm);
+    }
     d.rep = d.cnn->representation();
   } else {
     PI_CHECK(model.empty(), "--model is for decoders of network layers; ", path, " decodes ", df.representation);
