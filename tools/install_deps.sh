@@ -6,7 +6,7 @@ packages=(
   cmake g++ make pkg-config valgrind
   catch2 libeigen3-dev libstb-dev libcli11-dev nlohmann-json3-dev
   libvlfeat-dev libmatio-dev libpng-dev
-  python3-numpy python3-torch python3-torchvision python3-onnx python3-scipy python3-skimage
+  python3-numpy python3-torch python3-torchvision python3-onnx python3-scipy python3-skimage python3-matplotlib
   mate-backgrounds
   # training photos of the learned decoders (docs/results/decoders.md); mate-backgrounds and skimage are the test photos
   plasma-workspace-wallpapers ukui-wallpapers lomiri-wallpapers lomiri-wallpapers-16.04 lomiri-wallpapers-20.04
