@@ -14,7 +14,7 @@ if PREIMAGE_BIN=$bin bash "$script" --scale smoke --train "$photos" --test "$pho
      >"$work/log" 2>&1; then ok "decoders_alexnet.sh --scale smoke"
 else bad "decoders_alexnet.sh --scale smoke"; cat "$work/log"; tail -n 20 "$work/r/log.txt"; fi
 for f in table.md fig7.png fig5.png fig9.png fig6_autoencoder.png fig8_fc8_top5.png fig10_fc8_interpolation.png \
-         fig11_fc8_samples.png units_fc8.png; do
+         fig11_fc8_samples.png units_fc8.png init.md init_decoder.png; do
   [ -s "$work/r/report/$f" ] || bad "the report lacks $f"
 done
 grep -q 'RANDOM WEIGHTS' "$work/r/report/table.md" && ok "the table says RANDOM WEIGHTS" ||

@@ -284,7 +284,7 @@ absent "no sample output for refused runs" "$work/sa3"
 # --- decoder-initialised optimisation: invert --init-decoder ---
 if "$bin" invert "$photos/synthetic_1.png" --size 64 --iters 2 --init-decoder "$dec" --out "$work/iv" \
      >"$work/log_iv" 2>&1 && [ -s "$work/iv/synthetic_1_init.png" ] && [ -s "$work/iv/synthetic_1.png" ] &&
-   grep -q '"decoder"' "$work/iv/config.json" &&
+   grep -q '"decoder"' "$work/iv/config.json" && grep -q '"init_feature_error"' "$work/iv/metrics.json" &&
    /usr/bin/python3 - "$work/dec/synthetic_1.png" "$work/iv/synthetic_1_init.png" <<'PY'
 import sys
 import numpy as np
@@ -308,6 +308,7 @@ c1dec=$work/conv1/decoder.safetensors
 if "$bin" invert "$photos/synthetic_1.png" --model "$work/net.safetensors" --layer pool1 --size 75 --iters 2 \
      --final-iters 0 --init-decoder "$c1dec" --threads 1 --out "$work/ivm" >"$work/log_ivm" 2>&1 &&
    [ -s "$work/ivm/synthetic_1.png" ] && grep -q '"decoder"' "$work/ivm/config.json" &&
+   grep -q '"init_feature_error"' "$work/ivm/metrics.json" &&
    /usr/bin/python3 - "$work/dc1/synthetic_1.png" "$work/ivm/synthetic_1_init.png" <<'PY'
 import sys
 import numpy as np

@@ -204,6 +204,8 @@ int run_invert(const InvertOptions& o) {
         const Tensor gray = rgb_to_gray(guess.view());
         write_png((fs::path(o.out) / (stem + "_init.png")).string(), gray.view());
         m["init_png"] = stem + "_init.png";
+        // The decoder alone, measured as the reconstructions are (VLFeat-exact features of the gray start).
+        m["init_feature_error"] = l2_distance(extract_on(rep, gray, device).view(), ref_features.view()) / ref_norm;
         init = shifted(gray.view(), -kMeanPixel);
       }
       for (int r = 0; r < o.restarts; ++r) {
@@ -407,6 +409,9 @@ int run_invert_model(const InvertOptions& o) {
       write_png((fs::path(o.out) / (job.stem + "_init.png")).string(), up.view());
       job.info["init_png"] = job.stem + "_init.png";
       job.init = net.preprocess(up.view());
+      // The decoder alone, measured as the inversions are (metrics.json feature_error).
+      job.info["init_feature_error"] =
+          relative_error(layer_features(net, o.layer, job.init.view()), job.phi0, mask.defined() ? &mask : nullptr);
     }
     return job;
   };

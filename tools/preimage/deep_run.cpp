@@ -201,9 +201,6 @@ json deep_config(const std::string& command, const LoadedModel& lm, const DeepOp
   return config;
 }
 
-namespace {
-
-// ||(a - b) . m|| / ||b . m|| (m null: all ones).
 double relative_error(const Tensor& a, const Tensor& b, const Tensor* m) {
   double d = 0, n = 0;
   for (int64_t i = 0; i < a.numel(); ++i) {
@@ -214,6 +211,8 @@ double relative_error(const Tensor& a, const Tensor& b, const Tensor* m) {
   }
   return n > 0 ? std::sqrt(d / n) : 0.0;
 }
+
+namespace {
 
 json terms_json(const solvers::ObjectiveTerms& t) {
   return {{"objective", t.total}, {"loss", t.loss}, {"r_alpha", t.r_alpha}, {"r_tv", t.r_tv}};

@@ -66,6 +66,8 @@ Shape layer_output_shape(const layers::Network& net, const std::string& layer, c
 // Phi(x) of layer `layer` for a zero-mean image x [1, 3, H, W] (no gradient), computed on the network's device (x is
 // uploaded there when it is elsewhere), as a host tensor.
 Tensor layer_features(const layers::Network& net, const std::string& layer, const View& x);
+// ||(a - b) . m|| / ||b . m|| over host tensors of one size (m null: all ones): the feature error of inversion.
+double relative_error(const Tensor& a, const Tensor& b, const Tensor* m);
 // Layer facts for config.json: index, kind, receptive field, channels.
 nlohmann::json layer_record(const layers::Network& net, const std::string& layer);
 // The objective and solver settings for config.json.

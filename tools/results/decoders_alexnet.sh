@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Seed 002 sect. 4 on the layers of an AlexNet-shaped network: a decoder per layer (Fig. 5, Fig. 7), autoencoders
 # (sect. 4.2), perturbed features (sect. 4.4, Figs. 7 and 9), the FC8 top-5 study (sect. 4.3, Fig. 8), single units
-# (seed 003 Fig. 4), interpolation (sect. 4.5, Fig. 10) and random feature vectors (sect. 4.5, Fig. 11), then the
-# table and figures of docs/results/decoders_alexnet.md (tools/results/decoders_alexnet_report.py).
+# (seed 003 Fig. 4), interpolation (sect. 4.5, Fig. 10), random feature vectors (sect. 4.5, Fig. 11) and, beyond the
+# papers, Algorithm 1 on pool5 started from the conv5 decoder's reconstruction against a noise start; then the
+# tables and figures of docs/results/decoders_alexnet.md (tools/results/decoders_alexnet_report.py).
 #
 #   decoders_alexnet.sh --scale smoke|reduced|full --train DIR --test DIR --out DIR [--net NET] [--device cuda]
+#                       [--layers "conv1 ..."] [--ae-layers "conv5 ..."]
 #
 #   smoke    a few steps of everything on a tiny random network: checks that the pipeline runs end to end.
 #   reduced  the committed results: a random AlexNet at 131 x 131 with fc6/fc7 of 512 (made here when --net is
@@ -13,11 +15,13 @@
 #   full     the papers' scale, for a GPU: --net a converted CaffeNet (`preimage convert-weights`), width 1,
 #            fresh windows every step (no cache), batch 64, 60000 steps, autoencoders of every layer.
 #
+# --layers / --ae-layers replace the scale's lists of decoder and autoencoder layers (e.g. to split the work over
+# two processes writing disjoint runs into the same --out; the report needs at least one decoder layer).
 # Every run is resumable: a finished training run is kept, an interrupted one continues from its checkpoint
 # (`train-decoder --resume`), so rerunning the same command after a stop finishes the work.
 set -euo pipefail
 
-scale="" train="" test="" out="" net="" device=cpu
+scale="" train="" test="" out="" net="" device=cpu layers_arg="-" ae_layers_arg="-"
 bin=${PREIMAGE_BIN:-build/preimage}
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -27,6 +31,8 @@ while [ $# -gt 0 ]; do
     --out) out=$2; shift 2 ;;
     --net) net=$2; shift 2 ;;
     --device) device=$2; shift 2 ;;
+    --layers) layers_arg=$2; shift 2 ;;
+    --ae-layers) ae_layers_arg=$2; shift 2 ;;
     *) echo "decoders_alexnet.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -42,20 +48,22 @@ case "$scale" in
     layers="conv1 conv5 fc6 fc8"; ae_layers="conv5"
     common=(--width 0.0625 --batch 4 --steps 4 --checkpoint-every 4 --feature-cache 16 --val-fraction 0.34)
     ae=(--width 0.0625 --batch 2 --steps 2 --checkpoint-every 2 --feature-cache 8 --val-fraction 0.34)
-    make_net=(--input-size 131 --fc-width 16 --classes 1000) samples=4 ;;
+    make_net=(--input-size 131 --fc-width 16 --classes 1000) samples=4 init_iters="2 4" ;;
   reduced)
     layers="conv1 conv2 conv3 conv4 conv5 fc6 fc7 fc8"; ae_layers="conv2 conv5 fc6"
     common=(--width 0.125 --batch 32 --steps 1000 --checkpoint-every 100 --feature-cache 2048)
     ae=("${common[@]}")
-    make_net=(--input-size 131 --fc-width 512 --classes 1000) samples=16 ;;
+    make_net=(--input-size 131 --fc-width 512 --classes 1000) samples=16 init_iters="50 300" ;;
   full)
     layers="conv1 conv2 conv3 conv4 conv5 fc6 fc7 fc8"; ae_layers=$layers
     common=(--width 1 --batch 64 --steps 60000 --checkpoint-every 2000)
     ae=("${common[@]}")
-    make_net=() samples=16
+    make_net=() samples=16 init_iters="50 300"
     [ -n "$net" ] || { echo "decoders_alexnet.sh: --scale full needs --net (a converted CaffeNet)" >&2; exit 2; } ;;
   *) echo "decoders_alexnet.sh: --scale must be smoke, reduced or full" >&2; exit 2 ;;
 esac
+[ "$layers_arg" = - ] || layers=$layers_arg
+[ "$ae_layers_arg" = - ] || ae_layers=$ae_layers_arg
 threads=(--threads 1)
 [ "$device" = cpu ] || threads=()
 
@@ -131,6 +139,27 @@ case " $layers " in *" fc8 "*)
   done ;;
 esac
 
-/usr/bin/python3 "$(dirname "$0")/decoders_alexnet_report.py" --out "$out" --layers "$layers" \
-  --ae-layers "$ae_layers" --scale "$scale"
+# Decoder-initialised optimisation (beyond the papers): Algorithm 1 on the test photos' pool5 codes from noise and
+# from the conv5 decoder's reconstruction, without the final low-rate stage so that the iteration counts compare.
+case " $layers " in *" conv5 "*)
+  for it in $init_iters; do
+    for start in noise dec; do
+      d=$out/eval/iv_${start}$it
+      [ -s "$d/wall_ms.txt" ] && continue  # done (written last): a rerun keeps it, like the training runs
+      rm -rf "$d"
+      init=()
+      [ $start = noise ] || init=(--init-decoder "$out/dec_conv5/decoder.safetensors")
+      t0=$(date +%s%N)
+      "$bin" invert "$test" --model "$net" --layer pool5 --iters "$it" --final-iters 0 "${init[@]}" --out "$d" \
+        "${threads[@]}" --device "$device" 2>> "$log"
+      echo $(( ($(date +%s%N) - t0) / 1000000 )) > "$d/wall_ms.txt"
+    done
+  done ;;
+esac
+
+if [ -n "$layers" ]; then
+  /usr/bin/python3 "$(dirname "$0")/decoders_alexnet_report.py" --out "$out" --layers "$layers" \
+    --ae-layers "$ae_layers" --scale "$scale" --init-iters "$init_iters" \
+    --train "$train"
+fi
 echo "== $(date -u +%FT%TZ) done" >> "$log"

@@ -43,6 +43,8 @@ def main():
     ap.add_argument("--layers", required=True)
     ap.add_argument("--ae-layers", default="")
     ap.add_argument("--scale", default="")
+    ap.add_argument("--train", help="training photos: the mean-image baseline (what knowing nothing gives)")
+    ap.add_argument("--init-iters", default="", help="iteration counts of the eval/iv_{noise,dec}<N> inversions")
     a = ap.parse_args()
     layers, ae_layers = a.layers.split(), a.ae_layers.split()
     ev, rep = os.path.join(a.out, "eval"), os.path.join(a.out, "report")
@@ -74,6 +76,22 @@ def main():
             e = rows.get((kind, layer, v))
             cells.append("%.3f" % e if e is not None else "")
         lines.append("| %s | %s |" % (layer, " | ".join(cells)))
+    if a.train and size:
+        # Baseline: the mean of the training photos' centre squares, against every test window, normalised alike.
+        def square(path, n):
+            b = io.imread(path).astype(np.float64)
+            b = np.stack([b] * 3, -1) if b.ndim == 2 else b[..., :3]
+            h, w = b.shape[:2]
+            s = min(h, w)
+            return transform.resize(b[(h - s) // 2:(h - s) // 2 + s, (w - s) // 2:(w - s) // 2 + s], (n, n),
+                                    order=1, anti_aliasing=True, preserve_range=True)
+        with open(os.path.join(ev, "dec_%s" % layers[0], "plain", "metrics.json")) as f:
+            tests = [square(i["file"], size) for i in json.load(f)["images"]]
+        train = sorted(glob.glob(os.path.join(a.train, "*")))
+        mean = np.mean([square(p, size) for p in train if p.lower().endswith((".png", ".jpg", ".jpeg"))], axis=0)
+        pair = np.mean([np.linalg.norm(p - q) for i, p in enumerate(tests) for q in tests[i + 1:]])
+        lines += ["", "Baseline, the mean of the training photos: normalised error %.3f." %
+                  (np.mean([np.linalg.norm(t - mean) for t in tests]) / pair)]
     with open(os.path.join(rep, "table.md"), "w") as f:
         f.write("\n".join(lines) + "\n")
     print("\n".join(lines))
@@ -143,6 +161,62 @@ def main():
         if os.path.isdir(d):
             sheet("fig8_fc8_%s.png" % p, [[original(s), tile(os.path.join(d, s + "_unperturbed.png"), side),
                                             tile(os.path.join(d, s + ".png"), side)] for s in stems])
+    # init.md: decoder-initialised optimisation of pool5 (beyond the papers): feature error (metrics.json), image
+    # error of <stem>.png against the input window (normalised like the decoders'), wall time of the command.
+    iters = a.init_iters.split()
+    if iters and os.path.isdir(os.path.join(ev, "iv_dec%s" % iters[0])):
+        with open(os.path.join(ev, "iv_dec%s" % iters[0], "metrics.json")) as f:
+            imgs = [i for i in json.load(f)["images"] if "runs" in i]
+        side_in = io.imread(os.path.join(ev, "iv_dec%s" % iters[0], imgs[0]["stem"] + ".png")).shape[0]
+        files_iv = {i["stem"]: i["input"] for i in imgs}
+        stems_iv = sorted(files_iv)
+
+        def window(stem):
+            b = io.imread(files_iv[stem]).astype(np.float64)
+            b = np.stack([b] * 3, -1) if b.ndim == 2 else b[..., :3]
+            h, w = b.shape[:2]
+            s = min(h, w)
+            return transform.resize(b[(h - s) // 2:(h - s) // 2 + s, (w - s) // 2:(w - s) // 2 + s],
+                                    (side_in, side_in), order=1, anti_aliasing=True, preserve_range=True)
+
+        xs = {t: window(t) for t in stems_iv}
+        pair = np.mean([np.linalg.norm(xs[p] - xs[q]) for i, p in enumerate(stems_iv) for q in stems_iv[i + 1:]])
+
+        def image_error(folder, suffix):
+            return np.mean([np.linalg.norm(xs[t] - io.imread(os.path.join(folder, t + suffix)).astype(np.float64)
+                                           [..., :3]) for t in stems_iv]) / pair
+
+        def feature_error(folder, key):
+            with open(os.path.join(folder, "metrics.json")) as f:
+                ms = [i for i in json.load(f)["images"] if "runs" in i]
+            return np.mean([m[key] for m in ms])
+
+        def wall(folder):
+            with open(os.path.join(folder, "wall_ms.txt")) as f:
+                return int(f.read()) / 1000.0
+
+        d0 = os.path.join(ev, "iv_dec%s" % iters[0])
+        lines = ["%d test photos, pool5 at %dx%d%s; feature error = ||phi(x) - phi0|| / ||phi0|| (metrics.json), "
+                 "image error normalised by the mean pairwise distance (%.1f)" % (len(stems_iv), side_in, side_in,
+                                                                                  label, pair), "",
+                 "| start | iterations | seconds (whole command) | feature error | normalised image error |",
+                 "|---|---|---|---|---|",
+                 "| conv5 decoder alone | 0 | - | %.3f | %.3f |" % (feature_error(d0, "init_feature_error"),
+                                                                    image_error(d0, "_init.png"))]
+        for it in iters:
+            for start, name in (("noise", "noise"), ("dec", "conv5 decoder")):
+                d = os.path.join(ev, "iv_%s%s" % (start, it))
+                lines.append("| %s | %s | %.1f | %.3f | %.3f |" % (name, it, wall(d), feature_error(d, "feature_error"),
+                                                                   image_error(d, ".png")))
+        with open(os.path.join(rep, "init.md"), "w") as f:
+            f.write("\n".join(lines) + "\n")
+        print("\n".join(lines))
+        last = iters[-1]
+        sheet("init_decoder.png", [[xs[t], io.imread(os.path.join(d0, t + "_init.png")).astype(np.float64)[..., :3],
+                                    io.imread(os.path.join(ev, "iv_noise%s" % last, t + ".png")).astype(np.float64)
+                                    [..., :3],
+                                    io.imread(os.path.join(ev, "iv_dec%s" % last, t + ".png")).astype(np.float64)
+                                    [..., :3]] for t in stems_iv[:4]])
     print("report: %s (table.md, fig7.png, fig5.png, fig9.png, ...)%s" % (rep, label))
 
 
