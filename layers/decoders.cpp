@@ -204,10 +204,16 @@ std::vector<Var> Decoder::bind(Tape& t, bool requires_grad) const {
   return vars;
 }
 
+void Decoder::set_input_scale(float s) {
+  PI_CHECK(std::isfinite(s) && s > 0, "decoder input scale must be a positive finite number, got ", s);
+  input_scale_ = s;
+}
+
 Var Decoder::forward(Tape& t, const std::vector<Var>& params, Var features) const {
   PI_CHECK(params.size() == params_.size(), "Decoder::forward: expected ", params_.size(), " parameters, got ",
            params.size());
   decoder_output_shapes(table_, width_, t.shape(features));  // clear errors before any kernel runs
+  if (input_scale_ != 1.0f) features = ops::scale(t, features, input_scale_);
   std::vector<Var> outs(table_.rows.size());
   size_t p = 0;
   for (size_t i = 0; i < table_.rows.size(); ++i) {

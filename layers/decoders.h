@@ -93,6 +93,11 @@ class Decoder {
   const DecoderTable& table() const { return table_; }
   double width() const { return width_; }
   const Shape& input_shape() const { return input_; }  // without the batch dimension
+  // Features are multiplied by this before the first layer (1 unless set): network decoders set it to 1 / RMS of
+  // the training features, so that He-initialised layers see unit-scale inputs (a random AlexNet's block outputs
+  // are in the hundreds). Stored in decoder files and checkpoints.
+  float input_scale() const { return input_scale_; }
+  void set_input_scale(float s);
   Shape output_shape(int64_t batch) const;             // [batch, 3, H, W]
 
   // Parameter names in a fixed order (row order, weight before bias) with their expected shapes.
@@ -118,6 +123,7 @@ class Decoder {
  private:
   DecoderTable table_;
   double width_ = 1.0;
+  float input_scale_ = 1.0f;
   Shape input_;
   std::vector<std::pair<std::string, Shape>> shapes_;
   std::vector<Tensor> params_;

@@ -218,6 +218,7 @@ void save_checkpoint(const std::string& path, const TrainerState& s, const json&
       {"preimage.adam_step", std::to_string(s.adam.step)},
       {"preimage.decoder", s.decoder.table().name},
       {"preimage.width", json(s.decoder.width()).dump()},
+      {"preimage.input_scale", json(s.decoder.input_scale()).dump()},
       {"preimage.input_shape", in.dump()},
       // The data and the weights' init are counter-based (Philox): the RNG state is (seed, next batch) = the
       // config's seed and preimage.step.
@@ -246,6 +247,8 @@ TrainerState load_checkpoint(const std::string& path, json* config) {
                                  : Shape{in.at(0).get<int64_t>(), in.at(1).get<int64_t>(), in.at(2).get<int64_t>()};
     s.decoder = layers::Decoder(layers::decoder_table(need("preimage.decoder"), input[0]),
                                 json::parse(need("preimage.width")).get<double>(), input);
+    if (f.metadata.count("preimage.input_scale"))
+      s.decoder.set_input_scale(json::parse(f.metadata.at("preimage.input_scale")).get<float>());
     s.step = std::stoll(need("preimage.step"));
     s.adam.step = std::stoll(need("preimage.adam_step"));
     *config = json::parse(need("preimage.config"));

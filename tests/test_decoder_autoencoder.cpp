@@ -11,6 +11,7 @@
 #include "solvers/decoder_trainer.h"
 #include "support.h"
 #include "synthetic_photos.h"
+#include "weights/decoder_file.h"
 
 using namespace preimage;
 using preimage::test::synthetic_photos;
@@ -174,4 +175,28 @@ TEST_CASE("autoencoder: a step trains the encoder's copy, and resuming is bit fo
   CHECK(flat(a.encoder.params) == flat(c.encoder.params));
   CHECK(flat(a.encoder.adam.m) == flat(c.encoder.adam.m));
   CHECK(flat(a.decoder.parameters()) == flat(c.decoder.parameters()));
+}
+
+TEST_CASE("decoder input scale: features are scaled before the first layer, and files keep it", "[decoders][file]") {
+  layers::Decoder d(layers::decoder_table("alexnet-conv1", 96), 1.0 / 16, Shape{96, 7, 7});
+  d.init_he(2);
+  Tensor f = Tensor::empty(Shape{1, 96, 7, 7});
+  for (int64_t i = 0; i < f.numel(); ++i) f.data()[i] = float(40.0 * std::sin(0.37 * double(i)) + 50.0);
+  Tensor f4 = f.clone();
+  for (int64_t i = 0; i < f4.numel(); ++i) f4.data()[i] *= 0.25f;
+  const std::vector<float> plain = solvers::decode_batch(d, f4.view(), Device::cpu).to_vector();
+  d.set_input_scale(0.25f);
+  CHECK(solvers::decode_batch(d, f.view(), Device::cpu).to_vector() == plain);
+  CHECK_THROWS_WITH(d.set_input_scale(0.0f), Catch::Contains("positive finite"));
+
+  weights::DecoderFile df;
+  df.decoder = std::move(d);
+  df.representation = "hog";  // a shallow record keeps the file minimal; the scale is the decoder's
+  df.image_size = 56;
+  const std::string path = (fs::temp_directory_path() / "preimage_scaled_decoder.safetensors").string();
+  weights::save_decoder(path, df);
+  const weights::DecoderFile back = weights::load_decoder(path);
+  fs::remove(path);
+  CHECK(back.decoder.input_scale() == 0.25f);
+  CHECK(solvers::decode_batch(back.decoder, f.view(), Device::cpu).to_vector() == plain);
 }

@@ -93,6 +93,7 @@ void save_decoder(const std::string& path, const DecoderFile& d) {
       {"preimage.kind", "decoder"},
       {"preimage.decoder", d.decoder.table().name},
       {"preimage.width", number_text(d.decoder.width())},
+      {"preimage.input_scale", number_text(d.decoder.input_scale())},
       {"preimage.input_shape", shape_json(d.decoder.input_shape())},
       {"preimage.image_size", std::to_string(d.image_size)},
       {"preimage.representation", d.representation},
@@ -127,6 +128,11 @@ DecoderFile load_decoder(const std::string& path) {
     d.decoder = layers::Decoder(layers::decoder_table(table, input[0]), width, input);
   } catch (const Error& e) {
     fail(path, ": ", e.what());
+  }
+  if (m.count("preimage.input_scale")) {  // files written before it existed: 1
+    const double s = parse_number(path, "preimage.input_scale", m.at("preimage.input_scale"));
+    PI_CHECK(s > 0 && s < 1e30, path, ": preimage.input_scale must be positive, got ", s);
+    d.decoder.set_input_scale(static_cast<float>(s));
   }
   const double size = parse_number(path, "preimage.image_size", need(m, path, "preimage.image_size"));
   PI_CHECK(size >= 1 && size <= 4096 && size == std::floor(size), path, ": preimage.image_size must be an integer "

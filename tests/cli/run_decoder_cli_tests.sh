@@ -128,8 +128,8 @@ large=$data/decoder_photos_large
 cnn=(train-decoder --model "$work/net.safetensors" --data "$photos" --val-fraction 0.25 --width 0.0625 --batch 2
      --steps 2 --checkpoint-every 2 --threads 1 --seed 3)
 if "$bin" "${cnn[@]}" --layer conv1 --image-size 75 --out "$work/conv1" >"$work/log_c1" 2>&1 &&
-   grep -q '"output_layer": *"\(norm1\|pool1\)"' \
-     "$work/conv1/config.json"; then ok "train-decoder --model --layer conv1 (block output, 64 x 64 target)"
+   grep -q '"output_layer": *"\(norm1\|pool1\)"' "$work/conv1/config.json" &&
+   tr -d ' \n' < "$work/conv1/config.json" | grep -q '"input_scale":{"definition":"1/RMS[^}]*"value":0\.'; then ok "train-decoder --model --layer conv1 (block output, 64 x 64 target)"
 else bad "train-decoder --model --layer conv1"; cat "$work/log_c1"; fi
 if "$bin" decode --decoder "$work/conv1/decoder.safetensors" "$photos" --out "$work/dc1" >"$work/log_dc1" 2>&1 &&
    [ -s "$work/dc1/synthetic_0_sheet.png" ] && grep -q '"normalised_error"' "$work/dc1/metrics.json" &&

@@ -212,6 +212,19 @@ int run_train(TrainOptions o) {
   }
   const int target_size = static_cast<int>(state.decoder.output_shape(1)[2]);
   const solvers::Batch val_batch = solvers::make_validation_batch(val, rep, o.image_size, target_size);
+  if (!resuming && cnn) {
+    // Unit-scale inputs for the He-initialised decoder: features x 1 / RMS of the validation windows' features
+    // (a random AlexNet's block outputs are in the hundreds; unscaled, the first steps blow the weights up).
+    const Tensor f = state.encoder.defined()
+                         ? solvers::encode(state.encoder, val_batch.features.view(), Device::cpu)
+                         : Tensor::copy_of(val_batch.features.view());
+    double ss = 0;
+    for (int64_t i = 0; i < f.numel(); ++i) ss += double(f.data()[i]) * f.data()[i];
+    const double rms = std::sqrt(ss / double(std::max<int64_t>(1, f.numel())));
+    PI_CHECK(rms > 0 && std::isfinite(rms), "the ", o.layer, " features of the validation windows are all zero (or "
+             "not finite): nothing to learn from");
+    state.decoder.set_input_scale(static_cast<float>(1.0 / rms));
+  }
   const Shape fs_ = cnn ? Shape{1, cnn->feature_shape[0], cnn->feature_shape[1], cnn->feature_shape[2]}
                         : val_batch.features.shape();
   state.decoder.to(device);
@@ -243,6 +256,9 @@ int run_train(TrainOptions o) {
   record["resumed_at_step"] = resuming ? json(state.step) : json(nullptr);
   record["device"] = device_record(device);
   record["parameters"] = state.decoder.parameter_count();
+  record["input_scale"] = {{"value", state.decoder.input_scale()},
+                           {"definition", cnn ? "1 / RMS of the validation windows' features (network decoders)"
+                                              : "1 (shallow decoders take their features as they are)"}};
   if (o.finetune_encoder) {
     int64_t n = 0;
     for (const Tensor& t : state.encoder.params) n += t.numel();
@@ -356,6 +372,7 @@ int run_train(TrainOptions o) {
       // checkpoint newer than metrics.jsonl's last line, which --resume handles (it replays from the checkpoint).
       weights::DecoderFile df;
       df.decoder = layers::Decoder(state.decoder.table(), state.decoder.width(), state.decoder.input_shape());
+      df.decoder.set_input_scale(state.decoder.input_scale());
       for (size_t i = 0; i < df.decoder.parameters().size(); ++i)
         df.decoder.parameters()[i] = state.decoder.parameters()[i].to(Device::cpu);
       df.representation = o.rep;

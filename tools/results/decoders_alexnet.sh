@@ -11,7 +11,7 @@
 #   smoke    a few steps of everything on a tiny random network: checks that the pipeline runs end to end.
 #   reduced  the committed results: a random AlexNet at 131 x 131 with fc6/fc7 of 512 (made here when --net is
 #            absent), decoders at width 1/8, 1000 steps of 32 from a pool of 2048 cached windows, autoencoders of
-#            conv2, conv5 and fc6; one CPU thread.
+#            conv5 and fc6; one CPU thread.
 #   full     the papers' scale, for a GPU: --net a converted CaffeNet (`preimage convert-weights`), width 1,
 #            fresh windows every step (no cache), batch 64, 60000 steps, autoencoders of every layer.
 #
@@ -50,7 +50,7 @@ case "$scale" in
     ae=(--width 0.0625 --batch 2 --steps 2 --checkpoint-every 2 --feature-cache 8 --val-fraction 0.34)
     make_net=(--input-size 131 --fc-width 16 --classes 1000) samples=4 init_iters="2 4" ;;
   reduced)
-    layers="conv1 conv2 conv3 conv4 conv5 fc6 fc7 fc8"; ae_layers="conv2 conv5 fc6"
+    layers="conv1 conv2 conv3 conv4 conv5 fc6 fc7 fc8"; ae_layers="conv5 fc6"
     common=(--width 0.125 --batch 32 --steps 1000 --checkpoint-every 100 --feature-cache 2048)
     ae=("${common[@]}")
     make_net=(--input-size 131 --fc-width 512 --classes 1000) samples=16 init_iters="50 300" ;;
