@@ -67,7 +67,9 @@ Var encoder_forward(Tape& t, const Encoder& e, Var x, bool trainable, std::vecto
 }
 }  // namespace
 
-Tensor encode(const Encoder& e, const View& x, Device device, int64_t chunk) {
+namespace {
+// f applied to x [N, ...] in chunks of `chunk` rows on `device` (one tape per chunk), gathered on the host.
+Tensor map_in_chunks(const View& x, Device device, int64_t chunk, const std::function<Var(Tape&, Var)>& f) {
   const int64_t n = x.shape[0], per = x.numel() / std::max<int64_t>(1, n);
   Tensor out;
   for (int64_t first = 0; first < n; first += chunk) {
@@ -78,7 +80,7 @@ Tensor encode(const Encoder& e, const View& x, Device device, int64_t chunk) {
     std::memcpy(part.data(), x.data + first * per, sizeof(float) * size_t(m * per));
     Tape t(device);
     Var in = t.constant(device == Device::cpu ? std::move(part) : part.to(device));
-    Tensor y = Tensor::copy_of(t.value(encoder_forward(t, e, in, false, nullptr))).to(Device::cpu);
+    Tensor y = Tensor::copy_of(t.value(f(t, in))).to(Device::cpu);
     if (!out.defined()) {
       Shape os = y.shape();
       os[0] = n;
@@ -87,6 +89,11 @@ Tensor encode(const Encoder& e, const View& x, Device device, int64_t chunk) {
     std::memcpy(out.data() + first * (y.numel() / m), y.data(), sizeof(float) * size_t(y.numel()));
   }
   return out;
+}
+}  // namespace
+
+Tensor encode(const Encoder& e, const View& x, Device device, int64_t chunk) {
+  return map_in_chunks(x, device, chunk, [&](Tape& t, Var in) { return encoder_forward(t, e, in, false, nullptr); });
 }
 
 BatchGradients batch_gradients(const TrainerState& s, const Batch& batch, Device device) {
@@ -145,28 +152,9 @@ StepResult train_step(TrainerState& s, const Batch& batch, const kernels::AdamPa
 }
 
 Tensor decode_batch(const layers::Decoder& d, const View& features, Device device, int64_t chunk) {
-  const int64_t n = features.shape[0];
-  const int64_t per = features.numel() / std::max<int64_t>(1, n);
-  Tensor out;
-  for (int64_t first = 0; first < n; first += chunk) {
-    const int64_t m = std::min(chunk, n - first);
-    Shape fs = features.shape;
-    fs[0] = m;
-    Tensor part = Tensor::empty(fs);
-    std::memcpy(part.data(), features.data + first * per, sizeof(float) * size_t(m * per));
-    Tape t(device);
-    const std::vector<Var> params = d.bind(t, false);
-    Var x = t.constant(device == Device::cpu ? std::move(part) : part.to(device));
-    Tensor y = Tensor::copy_of(t.value(d.forward(t, params, x))).to(Device::cpu);
-    if (!out.defined()) {
-      Shape os = y.shape();
-      os[0] = n;
-      out = Tensor::empty(os);
-    }
-    for (int64_t i = 0; i < y.numel(); ++i)
-      y.data()[i] = std::clamp(kTargetMean + kTargetScale * y.data()[i], 0.0f, 255.0f);
-    std::memcpy(out.data() + first * (y.numel() / m), y.data(), sizeof(float) * size_t(y.numel()));
-  }
+  Tensor out = map_in_chunks(features, device, chunk, [&](Tape& t, Var x) { return d.forward(t, d.bind(t, false), x); });
+  for (int64_t i = 0; i < out.numel(); ++i)
+    out.data()[i] = std::clamp(kTargetMean + kTargetScale * out.data()[i], 0.0f, 255.0f);
   return out;
 }
 

@@ -21,6 +21,15 @@ std::vector<double> random_vector(size_t n, uint64_t seed, double lo, double hi)
 std::vector<float> to_float(const std::vector<double>& v) { return std::vector<float>(v.begin(), v.end()); }
 std::vector<double> to_double(const std::vector<float>& v) { return std::vector<double>(v.begin(), v.end()); }
 
+std::vector<float> flat(const std::vector<Tensor>& ts) {
+  std::vector<float> out;
+  for (const Tensor& t : ts) {
+    const std::vector<float> v = t.to_vector();
+    out.insert(out.end(), v.begin(), v.end());
+  }
+  return out;
+}
+
 Tensor random_tensor(const Shape& s, uint64_t seed, float lo, float hi) {
   return Tensor::from(to_float(random_vector(static_cast<size_t>(s.numel()), seed, lo, hi)), s);
 }

@@ -17,6 +17,8 @@ std::vector<double> random_vector(size_t n, uint64_t seed, double lo = -1.0, dou
 std::vector<float> to_float(const std::vector<double>& v);
 std::vector<double> to_double(const std::vector<float>& v);
 Tensor random_tensor(const Shape& s, uint64_t seed, float lo = -1.0f, float hi = 1.0f);
+// The values of several tensors one after another (parameter lists compared bit for bit).
+std::vector<float> flat(const std::vector<Tensor>& ts);
 
 // ---- gradient check (DESIGN.md "Tests") ----
 // The op under test maps inputs (flat double buffers) to one output buffer. The check uses the objective

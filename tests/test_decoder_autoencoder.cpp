@@ -14,6 +14,7 @@
 #include "weights/decoder_file.h"
 
 using namespace preimage;
+using preimage::test::flat;
 using preimage::test::synthetic_photos;
 namespace fs = std::filesystem;
 
@@ -45,15 +46,6 @@ solvers::TrainerState autoencoder_state(const layers::Network& net) {
   s.adam = solvers::adam_state_for(s.decoder.parameters());
   s.encoder = solvers::make_encoder(net, "pool1");
   return s;
-}
-
-std::vector<float> flat(const std::vector<Tensor>& ts) {
-  std::vector<float> v;
-  for (const Tensor& t : ts) {
-    const std::vector<float> x = t.to_vector();
-    v.insert(v.end(), x.begin(), x.end());
-  }
-  return v;
 }
 }  // namespace
 

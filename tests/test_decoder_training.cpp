@@ -24,21 +24,13 @@
 #include "weights/safetensors.h"
 
 using namespace preimage;
+using preimage::test::flat;
 using preimage::test::synthetic_photos;
 namespace fs = std::filesystem;
 
 namespace {
 std::string temp_path(const std::string& name) {
   return (fs::temp_directory_path() / ("preimage_test_" + std::to_string(::getpid()) + "_" + name)).string();
-}
-
-std::vector<float> flat(const std::vector<Tensor>& ts) {
-  std::vector<float> out;
-  for (const Tensor& t : ts) {
-    const std::vector<float> v = t.to_vector();
-    out.insert(out.end(), v.begin(), v.end());
-  }
-  return out;
 }
 }  // namespace
 
