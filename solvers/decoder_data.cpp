@@ -150,6 +150,14 @@ Tensor target_of(Tensor window, int target_size) {
   if (target_size <= 0 || window.shape()[2] == target_size) return window;
   return resize_antialiased(window.view(), target_size, target_size);
 }
+
+// Draw k of the window stream: its features and its target.
+std::pair<Tensor, Tensor> sample_of(const PhotoSet& set, const features::Representation& rep, int size, uint64_t seed,
+                                    int64_t k, int target_size) {
+  Tensor img = cut_window(set, draw_window(set, size, seed, k), size);
+  Tensor f = window_features(rep, img.view());
+  return {std::move(f), target_of(std::move(img), target_size)};
+}
 }  // namespace
 
 Batch make_batch(const PhotoSet& set, const features::Representation& rep, int size, int batch, uint64_t seed,
@@ -157,10 +165,8 @@ Batch make_batch(const PhotoSet& set, const features::Representation& rep, int s
   Batch out;
   out.index = index;
   for (int64_t b = 0; b < batch; ++b) {
-    const WindowDraw d = draw_window(set, size, seed, index * batch + b);
-    Tensor img = cut_window(set, d, size);
-    Tensor f = window_features(rep, img.view());
-    put_sample(out, batch, b, f, target_of(std::move(img), target_size));
+    const auto [f, t] = sample_of(set, rep, size, seed, index * batch + b, target_size);
+    put_sample(out, batch, b, f, t);
   }
   return out;
 }
@@ -183,9 +189,7 @@ WindowPool::WindowPool(const PhotoSet& set, const features::Representation& rep,
     : n_(n), seed_(seed) {
   PI_CHECK(n >= 1, "--feature-cache must be at least 1 window, got ", n);
   // The first window fixes the shapes (and so the pool's size) before anything large is allocated.
-  Tensor img0 = cut_window(set, draw_window(set, size, seed, 0), size);
-  Tensor f0 = window_features(rep, img0.view());
-  Tensor t0 = target_of(std::move(img0), target_size);
+  const auto [f0, t0] = sample_of(set, rep, size, seed, 0, target_size);
   const int64_t per = f0.numel() + t0.numel();
   PI_CHECK(per * n * 4 <= max_bytes, "--feature-cache ", n, ": ", n, " windows of ", f0.numel(), " feature and ",
            t0.numel(), " target values take ", (per * n * 4) >> 20, " MiB, over the limit of ", max_bytes >> 20,
@@ -194,15 +198,15 @@ WindowPool::WindowPool(const PhotoSet& set, const features::Representation& rep,
   fs[0] = ts[0] = n;
   features_ = Tensor::empty(fs);
   images_ = Tensor::empty(ts);
-  std::atomic<int64_t> next{0}, done{0};
+  std::memcpy(features_.data(), f0.data(), sizeof(float) * size_t(f0.numel()));
+  std::memcpy(images_.data(), t0.data(), sizeof(float) * size_t(t0.numel()));
+  std::atomic<int64_t> next{1}, done{1};
   std::mutex mu;
   std::string error;
   auto work = [&] {
     for (int64_t j; (j = next++) < n;) {
       try {
-        Tensor img = cut_window(set, draw_window(set, size, seed, j), size);
-        Tensor f = window_features(rep, img.view());
-        Tensor t = target_of(std::move(img), target_size);
+        const auto [f, t] = sample_of(set, rep, size, seed, j, target_size);
         PI_CHECK(f.numel() == f0.numel(), "decoder data: features of differing shapes in the pool");
         std::memcpy(features_.data() + j * f.numel(), f.data(), sizeof(float) * size_t(f.numel()));
         std::memcpy(images_.data() + j * t.numel(), t.data(), sizeof(float) * size_t(t.numel()));
