@@ -17,11 +17,8 @@ if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU" AND CMAKE_CXX_COMPILER_VERSION VERSION_L
 endif()
 
 find_program(PREIMAGE_OBJCOPY NAMES objcopy REQUIRED)
-if(CMAKE_LINKER MATCHES "ld$")
-  set(PREIMAGE_PARTIAL_LINKER ${CMAKE_LINKER})
-else()
-  find_program(PREIMAGE_PARTIAL_LINKER NAMES ld.bfd ld REQUIRED)
-endif()
+# GNU ld's --force-group-allocation is needed below (clang's CMAKE_LINKER, ld.lld, lacks it).
+find_program(PREIMAGE_PARTIAL_LINKER NAMES ld.bfd ld REQUIRED)
 
 foreach(_isa avx2 avx512)
   set(_objlib preimage_isa_${_isa})

@@ -200,6 +200,7 @@ WindowPool::WindowPool(const PhotoSet& set, const features::Representation& rep,
   images_ = Tensor::empty(ts);
   std::memcpy(features_.data(), f0.data(), sizeof(float) * size_t(f0.numel()));
   std::memcpy(images_.data(), t0.data(), sizeof(float) * size_t(t0.numel()));
+  const int64_t feature_numel = f0.numel();  // (C++17 lambdas cannot capture a structured binding)
   std::atomic<int64_t> next{1}, done{1};
   std::mutex mu;
   std::string error;
@@ -207,7 +208,7 @@ WindowPool::WindowPool(const PhotoSet& set, const features::Representation& rep,
     for (int64_t j; (j = next++) < n;) {
       try {
         const auto [f, t] = sample_of(set, rep, size, seed, j, target_size);
-        PI_CHECK(f.numel() == f0.numel(), "decoder data: features of differing shapes in the pool");
+        PI_CHECK(f.numel() == feature_numel, "decoder data: features of differing shapes in the pool");
         std::memcpy(features_.data() + j * f.numel(), f.data(), sizeof(float) * size_t(f.numel()));
         std::memcpy(images_.data() + j * t.numel(), t.data(), sizeof(float) * size_t(t.numel()));
       } catch (const std::exception& e) {

@@ -52,7 +52,9 @@ expect_fail "features: empty folder" "holds no images" "$bin" features "$work/em
 expect_fail "features: image smaller than two cells" "tiny_7x7" "$bin" features "$data/tiny_7x7.png" --out "$work/f2"
 no_files "features: nothing written for a too-small image" "$work/f2" "tiny*"
 expect_fail "features: folder with a bad and a small image" "truncated.png" "$bin" features "$work/mixed" --out "$work/f3"
-no_files "features: nothing partial for the folder" "$work/f3" "*"
+no_files "features: no features for the failed images" "$work/f3" "*.safetensors"
+grep -q '"failures": 2' "$work/f3/metrics.json" && ok "features: both failures in metrics.json" ||
+  bad "features: both failures in metrics.json"
 for rep in hog hogb hog-dt dsift lbp sift-grid; do
   if "$bin" features "$photo" --rep "$rep" --size 64 --out "$work/feat_$rep" 2>"$work/stderr" &&
      [ -s "$work/feat_$rep/astronaut.safetensors" ]; then ok "features --rep $rep"

@@ -122,8 +122,6 @@ int run_actmax(const ActmaxOptions& a) {
   config["M_source"] = M_source;
   config["rho"] = rho;
   config["objective"]["Z_rule"] = "Z = M rho^2 / 10^4 (seed 001 sect. 6, scaled as the authors' exp_maximization.m)";
-  write_json((fs::path(o.out) / "config.json").string(), config);
-
   run.prepare = [&](size_t) {
     DeepJob job;
     job.stem = stem;
@@ -136,7 +134,7 @@ int run_actmax(const ActmaxOptions& a) {
     job.info = {{"unit", a.unit}, {"M", M}, {"Z", obj.Z}};
     return job;
   };
-  return run_deep(lm, o, run, config) ? 1 : 0;
+  return run_deep(lm, o, run, config);
 }
 
 }  // namespace

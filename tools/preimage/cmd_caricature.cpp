@@ -54,8 +54,6 @@ int run_caricature(const CaricatureOptions& c) {
   config["files"] = files;
   config["objective"]["target"] = "Phi0 = max(0, Phi(x0)), Z = ||Phi0||^2 (loss -1 at x0), started from x0";
   config["input_processing"] = {{"preprocess", o.preprocess}, {"then", "minus the network's mean"}};
-  write_json((fs::path(o.out) / "config.json").string(), config);
-
   run.prepare = [&](size_t i) {
     DeepJob job;
     job.stem = stem_of(files[i]);
@@ -70,7 +68,7 @@ int run_caricature(const CaricatureOptions& c) {
     job.info = {{"Z", job.objective.Z}};
     return job;
   };
-  return run_deep(lm, o, run, config) ? 1 : 0;
+  return run_deep(lm, o, run, config);
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "engine/atomic_file.h"
 #include "engine/error.h"
 #include "engine/image_io.h"
 #include "engine/image_ops.h"
@@ -19,6 +20,7 @@
 #include "tools/preimage/commands.h"
 #include "tools/preimage/decoder_setup.h"
 #include "tools/preimage/deep_run.h"
+#include "tools/preimage/folder_run.h"
 #include "tools/preimage/gallery.h"
 #include "tools/preimage/run_common.h"
 
@@ -45,6 +47,7 @@ struct InvertOptions {
   std::string model, layer, channel_group, preprocess = "square";
   int mask_window = 0, jitter = 0, final_iterations = 50;
   bool rep_given = false, C_given = false;
+  bool resume = false;
 };
 
 double l2_norm(const Tensor& a) {
@@ -157,13 +160,12 @@ int run_invert(const InvertOptions& o) {
                                                   "is the starting point of every restart; written as "
                                                   "<stem>_init.png"}}
                             : json("noise");
+  FolderRun folder(o.out, "file", files, o.resume, config);
   write_json((fs::path(o.out) / "config.json").string(), config);
 
-  json metrics = json::array();
-  std::vector<GalleryRow> rows;
-  int failures = 0;
   Progress progress(50);
-  for (size_t fi = 0; fi < files.size(); ++fi) {
+  for (size_t fi = 0; fi < files.size() && !folder.stop_requested(); ++fi) {
+    if (folder.reused(fi)) continue;
     const std::string& file = files[fi];
     const std::string stem = stem_of(file);
     json m = {{"file", file}, {"stem", stem}};
@@ -258,19 +260,18 @@ int run_invert(const InvertOptions& o) {
       m["feature_error"] = runs[0]["feature_error"];
       m["sheet"] = stem + "_sheet.png";
       write_png((fs::path(o.out) / (stem + "_sheet.png")).string(), row.sheet().view());
-      rows.push_back(std::move(row));
+    } catch (const WriteError&) {
+      throw;  // the disk, not the image: the next inputs would fail alike (docs/reliability.md)
     } catch (const Error& e) {
-      ++failures;
       m["error"] = e.what();
       std::fprintf(stderr, "[%zu/%zu] %s: error: %s\n", fi + 1, files.size(), stem.c_str(), e.what());
     }
     m["seconds"] = seconds_since(t0);
-    metrics.push_back(m);
-    write_json((fs::path(o.out) / "metrics.json").string(), {{"images", metrics}, {"failures", failures}});
+    folder.record(fi, std::move(m));
   }
-  write_gallery((fs::path(o.out) / "index.html").string(), "preimage invert --rep " + o.rep, rows, config);
-  std::fprintf(stderr, "wrote %s/index.html (%zu images, %d failed)\n", o.out.c_str(), files.size(), failures);
-  return failures ? 1 : 0;
+  const std::string index = (fs::path(o.out) / "index.html").string();
+  write_gallery(index, "preimage invert --rep " + o.rep, gallery_rows(folder.entries()), config);
+  return folder.finish(index);
 }
 
 
@@ -360,6 +361,7 @@ int run_invert_model(const InvertOptions& o) {
   run.solver.anneal_from = o.anneal_from >= 0 ? o.anneal_from : 1.0f;
   run.final_stage.iterations = o.final_iterations;
   run.names = files;
+  run.resume = o.resume;
   run.title = "preimage invert --model " + net.name + " --layer " + o.layer +
               (lm.random_weights ? " [RANDOM WEIGHTS]" : "");
 
@@ -381,8 +383,6 @@ int run_invert_model(const InvertOptions& o) {
                       {"definition", "the decoder's reconstruction of the image's " + init_dec->cnn->output_layer +
                                          " code, upsampled bilinearly to the input size, minus the network's mean, "
                                          "is the starting point of every restart; written as <stem>_init.png"}};
-  write_json((fs::path(o.out) / "config.json").string(), config);
-
   run.prepare = [&](size_t i) {
     DeepJob job;
     job.stem = stem_of(files[i]);
@@ -415,7 +415,7 @@ int run_invert_model(const InvertOptions& o) {
     }
     return job;
   };
-  return run_deep(lm, d, run, config) ? 1 : 0;
+  return run_deep(lm, d, run, config);
 }
 }  // namespace
 
@@ -480,6 +480,7 @@ void register_invert(CLI::App& app) {
       ->capture_default_str()->check(CLI::Range(0, 4096));
   cmd->add_option("--snapshots", o->snapshot_every, "write a snapshot every N iterations to snapshots/")
       ->check(CLI::Range(0, 100000));
+  add_resume_option(cmd, &o->resume);
   add_threads_option(cmd, &o->threads);
   add_device_option(cmd, &o->device);
   cmd->callback([o, rep_opt, C_opt] {

@@ -6,10 +6,12 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "engine/atomic_file.h"
 #include "engine/error.h"
 #include "engine/image_io.h"
 #include "engine/image_ops.h"
 #include "tools/preimage/channel_grid.h"
+#include "tools/preimage/folder_run.h"
 #include "tools/preimage/gallery.h"
 #include "tools/preimage/run_common.h"
 #include "weights/model_weights.h"
@@ -257,20 +259,22 @@ int run_deep(const LoadedModel& model, const DeepOptions& o, const DeepRun& run,
   auto on_device = [device](const Tensor& t) {
     return device == Device::cpu || !t.defined() ? Tensor() : t.to(device);
   };
-  json metrics = json::array();
-  std::vector<GalleryRow> rows;
-  int failures = 0;
+  FolderRun folder(o.out, "input", run.names, run.resume, config);
+  write_json((fs::path(o.out) / "config.json").string(), config);
+  folder.header = {{"random_weights", model.random_weights}};
+  if (model.random_weights) folder.header["note"] = kRandomWeightsNote;
   Progress progress(50);
   const int total_iters = run.solver.iterations + run.final_stage.iterations;
   std::vector<int> snaps;
   for (int it = o.snapshot_every; o.snapshot_every > 0 && it <= total_iters; it += o.snapshot_every)
     snaps.push_back(it);
   const size_t n = run.names.size();
-  for (size_t ji = 0; ji < n; ++ji) {
+  for (size_t ji = 0; ji < n && !folder.stop_requested(); ++ji) {
+    if (folder.reused(ji)) continue;
     const std::string& name = run.names[ji];
-    json m = {{"input", name}};
-    const auto t0 = std::chrono::steady_clock::now();
     std::string stem = stem_of(name);
+    json m = {{"input", name}, {"stem", stem}};
+    const auto t0 = std::chrono::steady_clock::now();
     try {
       DeepJob job = run.prepare(ji);
       stem = job.stem;
@@ -346,22 +350,19 @@ int run_deep(const LoadedModel& model, const DeepOptions& o, const DeepRun& run,
         if (runs[0].contains(key)) m[key] = runs[0][key];
       m["sheet"] = stem + "_sheet.png";
       write_png((fs::path(o.out) / (stem + "_sheet.png")).string(), row.sheet().view());
-      rows.push_back(std::move(row));
+    } catch (const WriteError&) {
+      throw;  // the disk, not the input: the next ones would fail alike (docs/reliability.md)
     } catch (const Error& e) {
-      ++failures;
       m["error"] = e.what();
       std::fprintf(stderr, "[%zu/%zu] %s: error: %s\n", ji + 1, n, stem.c_str(), e.what());
     }
     m["seconds"] = seconds_since(t0);
-    metrics.push_back(m);
-    json mj = {{"images", metrics}, {"failures", failures}, {"random_weights", model.random_weights}};
-    if (model.random_weights) mj["note"] = kRandomWeightsNote;
-    write_json((fs::path(o.out) / "metrics.json").string(), mj);
+    folder.record(ji, std::move(m));
   }
-  write_gallery((fs::path(o.out) / "index.html").string(), run.title, rows, config);
-  std::fprintf(stderr, "wrote %s/index.html (%zu targets, %d failed)%s\n", o.out.c_str(), n, failures,
-               model.random_weights ? " [RANDOM WEIGHTS]" : "");
-  return failures;
+  const std::string index = (fs::path(o.out) / "index.html").string();
+  write_gallery(index, run.title, gallery_rows(folder.entries()), config);
+  if (model.random_weights) std::fprintf(stderr, "[RANDOM WEIGHTS] ");
+  return folder.finish(index);
 }
 
 // The network file's class names ("preimage.class_names", a JSON array the converter stores when the source file

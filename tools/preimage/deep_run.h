@@ -104,11 +104,14 @@ struct DeepRun {
   std::function<DeepJob(size_t)> prepare;    // builds job i; an Error is recorded for that job and the run goes on
   solvers::SolverParams solver;              // iterations, eta0 (seed set per restart)
   solvers::FinalStage final_stage;           // iterations 0: none
+  bool resume = false;                       // keep the jobs an earlier run in o.out finished (FolderRun)
 };
 
 // Runs every job with o.restarts restarts on the network's device (phi0, mask and init are uploaded once per job;
 // the reconstructions come back once per restart); writes <stem>.png / <stem>_r<k>.png, snapshots/, <stem>_sheet.png,
-// metrics.json (after each job) and index.html under o.out. Returns the number of failed jobs.
+// config.json (after checking it against an earlier run's when resuming), metrics.json (after each job) and
+// index.html under o.out. Returns the exit code (tools/preimage/folder_run.h: 0, 2 when jobs failed, 128 + signal
+// when interrupted).
 int run_deep(const LoadedModel& model, const DeepOptions& o, const DeepRun& run, const nlohmann::json& config);
 
 }  // namespace preimage::tools

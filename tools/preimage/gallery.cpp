@@ -19,6 +19,27 @@ Tensor GalleryRow::sheet() const {
   return contact_sheet(tiles, std::max<int64_t>(original.shape()[2], 128));
 }
 
+GalleryRow gallery_row(const nlohmann::json& entry) {
+  GalleryRow row;
+  row.stem = entry.value("stem", "");
+  row.caption = entry.value("caption", "");
+  if (entry.contains("error") && entry["error"].is_string()) row.error = entry["error"].get<std::string>();
+  if (entry.contains("runs"))
+    for (const nlohmann::json& run : entry["runs"])
+      for (const char* key : {"feature_error", "activation_over_M", "feature_change"})
+        if (run.contains(key)) {
+          row.errors.push_back(run[key].get<double>());
+          break;
+        }
+  return row;
+}
+
+std::vector<GalleryRow> gallery_rows(const std::vector<nlohmann::json>& entries) {
+  std::vector<GalleryRow> rows;
+  for (const nlohmann::json& e : entries) rows.push_back(gallery_row(e));
+  return rows;
+}
+
 std::string html_escape(const std::string& s) {
   std::string o;
   for (char c : s) {
@@ -46,6 +67,11 @@ void write_gallery(const std::string& path, const std::string& title, const std:
        "unscaled: 8-bit PNG, and 16-bit PNG (lossless, what <code>preimage eval</code> reads). "
        "Feature error = ||&Phi;(x*) - &Phi;(x0)|| / ||&Phi;(x0)||.</p>\n<table>\n";
   for (const GalleryRow& r : rows) {
+    if (!r.error.empty()) {
+      h << "<tr><th>" << html_escape(r.stem) << "</th><td style=\"color:#b00\">failed: " << html_escape(r.error)
+        << "</td></tr>\n";
+      continue;
+    }
     h << "<tr><th>" << html_escape(r.stem) << "</th><td><img src=\"" << html_escape(r.stem) << "_sheet.png\"><br>";
     for (size_t k = 0; k < r.errors.size(); ++k) {
       const std::string name = r.errors.size() > 1 ? r.stem + "_r" + std::to_string(k) : r.stem;

@@ -16,9 +16,15 @@ struct GalleryRow {
   std::vector<Tensor> reconstructions; // one per restart
   std::vector<double> errors;          // feature error per reconstruction
   std::string caption;                 // plain text under the sheet (escaped), may be empty
+  std::string error;                   // a failed input: why (shown instead of its sheet)
   // original | features | reconstructions, at the original's height.
   Tensor sheet() const;
 };
+
+// The row of a metrics.json entry ("stem", "runs" with each run's score, "caption", or "error"): index.html needs
+// no pixels (the sheet is on disk), so a resumed run lists the inputs an earlier run finished.
+GalleryRow gallery_row(const nlohmann::json& entry);
+std::vector<GalleryRow> gallery_rows(const std::vector<nlohmann::json>& entries);
 
 // Text for HTML: < > & " escaped.
 std::string html_escape(const std::string& s);

@@ -1,6 +1,7 @@
 // The `preimage` command: one binary, one subcommand per job (tools/preimage/cmd_*.cpp).
 #include <CLI/CLI.hpp>
 
+#include <csignal>
 #include <cstdio>
 #include <exception>
 #include <string>
@@ -8,6 +9,7 @@
 #include "engine/error.h"
 #include "kernels/cpu_isa.h"
 #include "tools/preimage/commands.h"
+#include "tools/preimage/folder_run.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"preimage: what image representations keep. Pre-images of HOG, DSIFT, LBP and CNN layers."};
@@ -23,16 +25,20 @@ int main(int argc, char** argv) {
            "; PREIMAGE_ISA=baseline|avx2|avx512 forces one)";
   });
   preimage::tools::register_commands(app);
+  preimage::tools::set_command_line(argc, argv);
+  // A file size limit (ulimit -f) then fails the write with EFBIG, which the writer reports, instead of killing
+  // the process mid-file.
+  std::signal(SIGXFSZ, SIG_IGN);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    return app.exit(e) == 0 ? 0 : preimage::tools::kExitUsage;  // --help and --version exit 0
   } catch (const preimage::Error& e) {
     std::fprintf(stderr, "preimage: error: %s\n", e.what());
-    return 1;
+    return preimage::tools::kExitError;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "preimage: unexpected error: %s\n", e.what());
-    return 1;
+    return preimage::tools::kExitError;
   }
   return preimage::tools::exit_code();
 }
