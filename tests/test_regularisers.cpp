@@ -342,7 +342,8 @@ TEST_CASE("priors: simd path equals the reference (gradients bit for bit)", "[re
 TEST_CASE("priors: launchers use the simd path and agree with the reference path", "[regularisers][fastpath]") {
   PREIMAGE_EACH_CPU_ISA();
   const Tensor x = prior_test_image(Shape{1, 3, 31, 29}, 3);
-  for (auto [alpha, beta] : std::vector<std::pair<float, float>>{{6.0f, 2.0f}, {3.0f, 1.5f}}) {
+  for (const auto& ab : std::vector<std::pair<float, float>>{{6.0f, 2.0f}, {3.0f, 1.5f}}) {
+    const float alpha = ab.first, beta = ab.second;  // (C++17 lambdas cannot capture a structured binding)
     INFO("alpha " << alpha << " beta " << beta);
     auto run = [&](kernels::CpuPath path) {
       kernels::set_cpu_path(path);

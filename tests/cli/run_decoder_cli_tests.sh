@@ -115,7 +115,12 @@ expect_fail "decode: a checkpoint is not a decoder" "preimage.kind" "$bin" decod
   --decoder "$work/straight/checkpoint.safetensors" "$photos" --out "$work/d3"
 expect_fail "decode: a corrupt image in the folder" "truncated" "$bin" decode --decoder "$dec" "$work/corrupt" \
   --out "$work/d4"
-absent "no partial decode output" "$work/d4"
+# The good images are decoded, the bad one listed with its reason (tests/cli/run_reliability_tests.sh: exit 2).
+absent "decode: nothing written for the corrupt image" "$work/d4/truncated.png"
+n_bad=$(ls "$data"/corrupt/*.png | wc -l)
+grep -q "\"failures\": $n_bad" "$work/d4/metrics.json" && grep -q 'truncated' "$work/d4/metrics.json" &&
+  [ -s "$work/d4/synthetic_0.png" ] && ok "decode: the good image decoded, the $n_bad corrupt ones listed" ||
+  bad "decode: the good image decoded, the corrupt ones listed in metrics.json"
 "$bin" features "$photos/synthetic_2.png" --rep hog --out "$work/feat96" >/dev/null 2>&1
 expect_fail "decode: features of another size" "takes \[31, 8, 8\] per image" "$bin" decode --decoder "$dec" \
   --features "$work/feat96/synthetic_2.safetensors" --out "$work/d5"

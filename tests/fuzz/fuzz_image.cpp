@@ -5,7 +5,7 @@
 
 #include "engine/error.h"
 #include "engine/image_io.h"
-#include "fuzz/fuzz_input.h"
+#include "tests/fuzz/fuzz_input.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string path = preimage::fuzz::input_file(data, size, ".img");

@@ -8,7 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/error.h"
-#include "fuzz/fuzz_input.h"
+#include "tests/fuzz/fuzz_input.h"
 #include "solvers/decoder_trainer.h"
 #include "weights/decoder_file.h"
 #include "weights/model_weights.h"
