@@ -97,7 +97,9 @@ Tensor read_image(const std::string& path, ImageChannels channels) {
   int c_read = 0;
   // 16-bit PNG/PNM (write_png16) keep their precision: v / 257 maps 0..65535 onto 0..255.
   const bool wide = stbi_is_16_bit_from_memory(bytes.data(), len) != 0;
-  void* pixels = wide ? static_cast<void*>(stbi_load_16_from_memory(bytes.data(), len, &w, &h, &c_read, want))
+  // 16-bit files are read in their own channels and converted here: stb's PNM loader converts a 16-bit buffer with
+  // its 8-bit routine (a gray 16-bit PGM read as RGB overran the buffer; found by tests/fuzz/fuzz_image).
+  void* pixels = wide ? static_cast<void*>(stbi_load_16_from_memory(bytes.data(), len, &w, &h, &c_read, 0))
                       : static_cast<void*>(stbi_load_from_memory(bytes.data(), len, &w, &h, &c_read, want));
   if (!pixels) fail(path, ": cannot decode image (", stbi_failure_reason(), "); the file may be truncated or corrupt");
 
@@ -106,8 +108,22 @@ Tensor read_image(const std::string& path, ImageChannels channels) {
   const int64_t hw = int64_t{h} * w;
   if (wide) {
     const auto* px = static_cast<const uint16_t*>(pixels);
-    for (int64_t i = 0; i < hw; ++i)
-      for (int c = 0; c < want; ++c) out[c * hw + i] = static_cast<float>(px[i * want + c]) / 257.0f;
+    const int n = c_read;  // 1 gray, 2 gray + alpha, 3 RGB, 4 RGBA; alpha is dropped
+    if (n < 1 || n > 4) {
+      stbi_image_free(pixels);
+      fail(path, ": cannot decode image (", n, " channels)");
+    }
+    for (int64_t i = 0; i < hw; ++i) {
+      const uint16_t* p = px + i * n;
+      if (n <= 2) {
+        for (int c = 0; c < want; ++c) out[c * hw + i] = static_cast<float>(p[0]) / 257.0f;
+      } else if (want == 3) {
+        for (int c = 0; c < 3; ++c) out[c * hw + i] = static_cast<float>(p[c]) / 257.0f;
+      } else {  // stb's luma for 16-bit samples (stbi__compute_y_16), so both bit depths convert alike
+        const uint32_t y = (uint32_t{p[0]} * 77 + uint32_t{p[1]} * 150 + uint32_t{p[2]} * 29) >> 8;
+        out[i] = static_cast<float>(y) / 257.0f;
+      }
+    }
   } else {
     const auto* px = static_cast<const unsigned char*>(pixels);
     for (int64_t i = 0; i < hw; ++i)

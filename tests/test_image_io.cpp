@@ -70,3 +70,22 @@ TEST_CASE("corrupt, truncated and oversized files give an error naming the file"
   REQUIRE_THROWS_WITH(read_image((corpus / "huge_dimensions.png").string()), Catch::Contains("limit"));
   REQUIRE_THROWS_WITH(read_image("/nonexistent/photo.png"), Catch::Contains("cannot open"));
 }
+
+TEST_CASE("inputs the fuzzers found decode the same in every channel mode", "[image_io][errors]") {
+  // A 2x2 16-bit gray PGM: read as RGB, stb's PNM loader converted its 16-bit samples with the 8-bit routine and
+  // overran the buffer (tests/fuzz/fuzz_image under ASan). Now: RGB = the gray samples replicated.
+  const std::string path = (fs::path(PREIMAGE_TEST_DATA) / "fuzz_found" / "pgm16_gray_as_rgb.pgm").string();
+  const Tensor gray = read_image(path, ImageChannels::gray), keep = read_image(path, ImageChannels::keep);
+  const Tensor rgb = read_image(path, ImageChannels::rgb);
+  REQUIRE(gray.shape() == Shape({1, 1, 2, 2}));
+  REQUIRE(rgb.shape() == Shape({1, 3, 2, 2}));
+  REQUIRE(keep.to_vector() == gray.to_vector());
+  bool distinct = false;
+  for (int64_t i = 0; i < 4; ++i) {
+    for (int c = 0; c < 3; ++c) REQUIRE(rgb.data()[c * 4 + i] == gray.data()[i]);
+    REQUIRE(gray.data()[i] >= 0.0f);
+    REQUIRE(gray.data()[i] <= 255.0f);
+    distinct = distinct || gray.data()[i] != gray.data()[0];
+  }
+  REQUIRE(distinct);  // real samples, not a constant fill
+}

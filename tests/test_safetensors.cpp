@@ -42,6 +42,19 @@ TEST_CASE("safetensors round trip keeps shapes, values and metadata", "[safetens
   REQUIRE(f.metadata.at("layout") == "NCHW");
 }
 
+TEST_CASE("safetensors reads tensors with a zero dimension", "[safetensors]") {
+  // Found by tests/fuzz/fuzz_safetensors under UBSan: the empty tensor's copy passed a null pointer to memcpy.
+  const std::string path = raw_file("empty_dim.safetensors",
+                                    R"({"e":{"dtype":"F32","shape":[0,4],"data_offsets":[0,0]},)"
+                                    R"("h":{"dtype":"F16","shape":[0],"data_offsets":[0,0]},)"
+                                    R"("x":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})",
+                                    std::string("\0\0\x80\x3f", 4));
+  SafetensorsFile f = read_safetensors(path);
+  REQUIRE(f.tensors.at("e").shape() == Shape({0, 4}));
+  REQUIRE(f.tensors.at("h").numel() == 0);
+  REQUIRE(f.tensors.at("x").to_vector() == std::vector<float>{1.0f});
+}
+
 TEST_CASE("safetensors converts F16, BF16 and F64 to float32", "[safetensors]") {
   // 1.0 and -2.5 in each encoding, little endian
   const std::string f16("\x00\x3c\x00\xc1", 4);

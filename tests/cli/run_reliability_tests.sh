@@ -123,6 +123,12 @@ PREIMAGE_TEST_STOP_AFTER=1 "$bin" decode --decoder "$decoder" "$work/photos" --t
 "$bin" decode --decoder "$decoder" "$work/photos" --threads 1 --out "$work/d_int" --resume >/dev/null 2>&1 ||
   bad "decode --resume"
 same_outputs "decode: interrupted + --resume = one run (the folder's normalised error included)" "$work/d_ref" "$work/d_int"
+# Random dropout draws from the stream of the image's index in the folder, not its place in a batch.
+dp=(decode --decoder "$decoder" "$work/photos" --threads 1 --perturb dropout)
+"$bin" "${dp[@]}" --out "$work/dp_ref" >/dev/null 2>&1 || bad "decode --perturb dropout: uninterrupted run"
+PREIMAGE_TEST_STOP_AFTER=2 "$bin" "${dp[@]}" --out "$work/dp_int" >/dev/null 2>&1
+"$bin" "${dp[@]}" --out "$work/dp_int" --resume >/dev/null 2>&1 || bad "decode --perturb dropout --resume"
+same_outputs "decode --perturb dropout: interrupted + --resume = one run" "$work/dp_ref" "$work/dp_int"
 
 # --- a full disk: a clear message naming the file, nothing half-written, exit 1 ---
 # A 192 KiB tmpfs in a private mount namespace (unshare; or a plain mount as root), else a file size limit.
