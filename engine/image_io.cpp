@@ -43,8 +43,17 @@ void check_pnm_size(const std::string& path, const std::vector<unsigned char>& b
         ++i;
     }
     PI_CHECK(i < b.size() && std::isdigit(b[i]), path, ": corrupt PNM header");
-    while (i < b.size() && std::isdigit(b[i]) && field < (1L << 30)) field = field * 10 + (b[i++] - '0');
+    int digits = 0;
+    while (i < b.size() && std::isdigit(b[i])) {
+      if (++digits <= 9) field = field * 10 + (b[i] - '0');
+      ++i;
+    }
+    // stb's header parser overflows a signed int on longer numbers (found by tests/fuzz/fuzz_image under UBSan)
+    PI_CHECK(digits <= 9, path, ": corrupt PNM header (a ", digits, "-digit number)");
   }
+  PI_CHECK(fields[0] <= kMaxImageSide && fields[1] <= kMaxImageSide, path, ": image declares ", fields[0], "x",
+           fields[1], " pixels, the limit is ", kMaxImageSide, " a side");
+  PI_CHECK(fields[2] >= 1 && fields[2] <= 65535, path, ": corrupt PNM header (maximum value ", fields[2], ")");
   ++i;  // the single whitespace byte before the raster
   const long channels = b[1] == '6' ? 3 : 1, depth = fields[2] > 255 ? 2 : 1;
   const unsigned long need = static_cast<unsigned long>(fields[0]) * static_cast<unsigned long>(fields[1]) *
@@ -83,6 +92,7 @@ Tensor read_image(const std::string& path, ImageChannels channels) {
   const int len = static_cast<int>(bytes.size());
 
   check_declared_size(path, bytes);
+  check_pnm_size(path, bytes);  // before stb parses the header; stb also pads a truncated PNM with zeros
   int w = 0, h = 0, file_channels = 0;
   if (!stbi_info_from_memory(bytes.data(), len, &w, &h, &file_channels))
     fail(path, ": not a readable PNG, JPEG, BMP or PNM image (", stbi_failure_reason(), ")");
@@ -93,7 +103,6 @@ Tensor read_image(const std::string& path, ImageChannels channels) {
   const int want = channels == ImageChannels::gray  ? 1
                    : channels == ImageChannels::rgb ? 3
                                                     : (gray_file ? 1 : 3);
-  check_pnm_size(path, bytes);  // stb pads a truncated PNM with zeros instead of failing
   int c_read = 0;
   // 16-bit PNG/PNM (write_png16) keep their precision: v / 257 maps 0..65535 onto 0..255.
   const bool wide = stbi_is_16_bit_from_memory(bytes.data(), len) != 0;
