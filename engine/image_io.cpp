@@ -62,6 +62,26 @@ void check_pnm_size(const std::string& path, const std::vector<unsigned char>& b
            " of ", need, " pixel bytes)");
 }
 
+// JPEG Huffman tables (DHT segments) may define at most 256 codes: this stb_image builds a table from a larger
+// count sum past its 257-entry array (found by tests/fuzz/fuzz_image under UBSan). Every FF C4 byte pair is
+// checked as a DHT segment would be read by stb (table after table while the declared length has bytes left, a
+// table crossing its end or the file's included): a walk over the marker segments alone missed tables stb reached. A refused
+// file could at worst be a valid JPEG whose other data holds FF C4 followed by impossible counts.
+void check_jpeg_tables(const std::string& path, const std::vector<unsigned char>& b) {
+  if (b.size() < 4 || b[0] != 0xFF) return;  // (stb takes FF FF ... D8 as the start marker too)
+  for (size_t i = 1; i + 3 < b.size(); ++i) {
+    if (b[i] != 0xFF || b[i + 1] != 0xC4) continue;
+    const size_t len = (size_t{b[i + 2]} << 8) | b[i + 3];
+    const size_t end = std::min(b.size(), i + 2 + len);
+    for (size_t k = i + 4; k < end;) {
+      size_t codes = 0;  // bytes past the end of the file count as zero, as stb reads them
+      for (size_t c = 1; c <= 16; ++c) codes += k + c < b.size() ? b[k + c] : 0;
+      PI_CHECK(codes <= 256, path, ": corrupt JPEG (a Huffman table of ", codes, " codes; at most 256)");
+      k += 17 + codes;
+    }
+  }
+}
+
 uint32_t read_be32(const unsigned char* p) { return (uint32_t{p[0]} << 24) | (p[1] << 16) | (p[2] << 8) | p[3]; }
 int32_t read_le32(const unsigned char* p) {
   return static_cast<int32_t>(uint32_t{p[0]} | (p[1] << 8) | (p[2] << 16) | (uint32_t{p[3]} << 24));
@@ -93,6 +113,7 @@ Tensor read_image(const std::string& path, ImageChannels channels) {
 
   check_declared_size(path, bytes);
   check_pnm_size(path, bytes);  // before stb parses the header; stb also pads a truncated PNM with zeros
+  check_jpeg_tables(path, bytes);
   int w = 0, h = 0, file_channels = 0;
   if (!stbi_info_from_memory(bytes.data(), len, &w, &h, &file_channels))
     fail(path, ": not a readable PNG, JPEG, BMP or PNM image (", stbi_failure_reason(), ")");
