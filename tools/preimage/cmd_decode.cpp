@@ -53,14 +53,6 @@ struct DecodeItem {
 // Images decoded per forward pass: bounds the memory a folder of any size needs.
 constexpr size_t kDecodeChunk = 32;
 
-// ||a - b||_2 over all entries (one image against its reconstruction).
-double image_distance(const Tensor& a, const Tensor& b) {
-  PI_CHECK(a.numel() == b.numel(), "image_distance: ", a.shape().str(), " vs ", b.shape().str());
-  double s = 0;
-  for (int64_t k = 0; k < a.numel(); ++k) s += double(a.data()[k] - b.data()[k]) * (a.data()[k] - b.data()[k]);
-  return std::sqrt(s);
-}
-
 // Mean ||x_i - x_j|| over the pairs of a batch [N, ...], N >= 2.
 double mean_pairwise_distance(const Tensor& x) {
   const int64_t n = x.shape()[0], per = x.numel() / n;
@@ -207,13 +199,13 @@ int run_decode(const DecodeOptions& o) {
       char text[96];
       if (item.original.defined()) {
         row.original = item.original.clone();
-        const double e = image_distance(item.original, r);
+        const double e = l2_distance(item.original.view(), r.view());
         m["error"] = e;
         std::snprintf(text, sizeof text, "error %.1f", e);
         caption = text;
         if (cnn) {  // the paper's measure for network decoders (seed 002 sect. 4.1), per image
           const Tensor up = resize_bilinear(r.view(), cnn->input_size, cnn->input_size);
-          m["error_at_input_size"] = image_distance(item.window, up);
+          m["error_at_input_size"] = l2_distance(item.window.view(), up.view());
         }
       } else {
         row.original = r.clone();
@@ -228,7 +220,7 @@ int run_decode(const DecodeOptions& o) {
         write_png((fs::path(o.out) / (stem + "_unperturbed.png")).string(), cl.view());
         m["unperturbed_png"] = stem + "_unperturbed.png";
         if (item.original.defined()) {
-          const double e = image_distance(item.original, cl);
+          const double e = l2_distance(item.original.view(), cl.view());
           m["unperturbed_error"] = e;
           std::snprintf(text, sizeof text, " (%s; unperturbed %.1f)", o.perturb.c_str(), e);
           caption += text;
