@@ -87,6 +87,40 @@ int32_t read_le32(const unsigned char* p) {
   return static_cast<int32_t>(uint32_t{p[0]} | (p[1] << 8) | (p[2] << 16) | (uint32_t{p[3]} << 24));
 }
 
+// A PNG may hold IDAT chunks of no bytes; stb copies such a chunk into its not yet allocated data buffer
+// (memcpy(NULL, p, 0), undefined; found by tests/fuzz/fuzz_image under UBSan). They carry no pixels, so they are
+// removed before stb reads the file. Chunks: 4-byte big-endian length, 4-byte type, data, 4-byte CRC.
+void drop_empty_png_data_chunks(std::vector<unsigned char>* bytes) {
+  std::vector<unsigned char>& b = *bytes;
+  if (b.size() < 8 || b[0] != 0x89 || b[1] != 'P' || b[2] != 'N' || b[3] != 'G') return;
+  for (size_t i = 8; i + 12 <= b.size();) {
+    const uint32_t len = read_be32(&b[i]);
+    if (len == 0 && std::equal(&b[i + 4], &b[i + 8], "IDAT")) {
+      b.erase(b.begin() + static_cast<std::ptrdiff_t>(i), b.begin() + static_cast<std::ptrdiff_t>(i + 12));
+      continue;
+    }
+    if (len > b.size() - i - 12) return;  // a chunk past the end: stb reports the file corrupt
+    i += 12 + size_t{len};
+  }
+}
+
+// stb reads an uncompressed BMP raster past the end of the file as zeros, so a 100-byte file declaring 1536x8453
+// pixels decoded for 20 s under ASan (found by tests/fuzz/fuzz_image). The raster must be in the file: rows padded
+// to 4 bytes, the last row's padding may be missing. RLE (compression 1, 2) is not read by stb at all.
+void check_bmp_size(const std::string& path, const std::vector<unsigned char>& b) {
+  if (b.size() < 34 || b[0] != 'B' || b[1] != 'M') return;
+  const int64_t offset = static_cast<uint32_t>(read_le32(&b[10]));
+  const int64_t header = static_cast<uint32_t>(read_le32(&b[14]));
+  if (header < 40) return;  // the old OS/2 header has 16-bit sides and no compression field; small by construction
+  const int64_t w = std::abs(int64_t{read_le32(&b[18])}), h = std::abs(int64_t{read_le32(&b[22])});
+  const int64_t bits = b[28] | (b[29] << 8), compression = read_le32(&b[30]);
+  if (compression != 0 && compression != 3) return;
+  const int64_t row = (w * bits + 31) / 32 * 4, last_row = (w * bits + 7) / 8;
+  const int64_t need = h == 0 ? 0 : row * (h - 1) + last_row;
+  const int64_t have = static_cast<int64_t>(b.size()) - std::min<int64_t>(offset, static_cast<int64_t>(b.size()));
+  PI_CHECK(have >= need, path, ": truncated BMP image (", have, " of ", need, " pixel bytes)");
+}
+
 // stb refuses over-limit images with a generic "unknown image type"; read the declared size of PNG and BMP files
 // ourselves so the user is told the real reason.
 void check_declared_size(const std::string& path, const std::vector<unsigned char>& b) {
@@ -109,11 +143,13 @@ Tensor read_image(const std::string& path, ImageChannels channels) {
   std::vector<unsigned char> bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
   PI_CHECK(!bytes.empty(), path, ": image file is empty");
   PI_CHECK(bytes.size() < (size_t{1} << 31), path, ": image file is larger than 2 GiB");
-  const int len = static_cast<int>(bytes.size());
 
   check_declared_size(path, bytes);
+  check_bmp_size(path, bytes);  // after the side limit, so the products below stay small
+  drop_empty_png_data_chunks(&bytes);
   check_pnm_size(path, bytes);  // before stb parses the header; stb also pads a truncated PNM with zeros
   check_jpeg_tables(path, bytes);
+  const int len = static_cast<int>(bytes.size());
   int w = 0, h = 0, file_channels = 0;
   if (!stbi_info_from_memory(bytes.data(), len, &w, &h, &file_channels))
     fail(path, ": not a readable PNG, JPEG, BMP or PNM image (", stbi_failure_reason(), ")");

@@ -89,3 +89,38 @@ TEST_CASE("inputs the fuzzers found decode the same in every channel mode", "[im
   }
   REQUIRE(distinct);  // real samples, not a constant fill
 }
+
+TEST_CASE("a PNG holding an empty IDAT chunk decodes like the same PNG without it", "[image_io][errors]") {
+  // stb copied a zero-byte IDAT chunk into its not yet allocated buffer (memcpy(NULL, p, 0); tests/fuzz/fuzz_image
+  // under UBSan); the empty chunks are now dropped before stb reads the file. The sanitizer job runs this case.
+  const fs::path data = PREIMAGE_TEST_DATA;
+  const Tensor with_empty = read_image((data / "fuzz_found" / "png_empty_idat.png").string());
+  const Tensor plain = read_image((data / "bmp" / "rgb24_5x3.png").string());
+  REQUIRE(with_empty.shape() == Shape({1, 3, 3, 5}));
+  REQUIRE(with_empty.to_vector() == plain.to_vector());
+}
+
+TEST_CASE("BMP files of 1, 8, 24 and 32 bits decode like the same pixels as PNG", "[image_io]") {
+  // Files written by PIL (tests/data/bmp): 5 pixels wide, so every depth pads its rows; the raster-size check that
+  // refuses truncated BMPs must accept each of them.
+  const fs::path dir = fs::path(PREIMAGE_TEST_DATA) / "bmp";
+  const struct {
+    const char* bmp;
+    const char* png;
+    ImageChannels channels;
+  } cases[] = {{"rgb24_5x3.bmp", "rgb24_5x3.png", ImageChannels::keep},
+               {"rgba32_5x3.bmp", "rgb24_5x3.png", ImageChannels::keep},
+               {"gray8_5x3.bmp", "gray8_5x3.png", ImageChannels::gray},
+               {"bw1_5x3.bmp", "bw1_5x3.png", ImageChannels::gray}};
+  for (const auto& c : cases) {
+    INFO(c.bmp);
+    const Tensor bmp = read_image((dir / c.bmp).string(), c.channels);
+    const Tensor png = read_image((dir / c.png).string(), c.channels);
+    REQUIRE(bmp.shape() == png.shape());
+    REQUIRE(bmp.shape()[3] == 5);
+    REQUIRE(bmp.to_vector() == png.to_vector());
+  }
+  // A 123-byte file declaring 1536x8453 pixels: stb read the missing raster as zeros for 20 s under ASan.
+  REQUIRE_THROWS_WITH(read_image((fs::path(PREIMAGE_TEST_DATA) / "corrupt" / "bmp_raster_past_end.bmp").string()),
+                      Catch::Contains("truncated BMP"));
+}
