@@ -158,24 +158,32 @@ Tensor decode_batch(const layers::Decoder& d, const View& features, Device devic
   return out;
 }
 
+namespace {
+double l2_distance(const float* a, const float* b, int64_t n) {
+  double s = 0;
+  for (int64_t k = 0; k < n; ++k) s += double(a[k] - b[k]) * (a[k] - b[k]);
+  return std::sqrt(s);
+}
+}  // namespace
+
+double mean_pairwise_distance(const View& images) {
+  const int64_t n = images.shape[0], per = images.numel() / std::max<int64_t>(1, n);
+  double sum = 0;
+  int64_t pairs = 0;
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t j = i + 1; j < n; ++j, ++pairs) sum += l2_distance(images.data + i * per, images.data + j * per, per);
+  return pairs ? sum / double(pairs) : std::numeric_limits<double>::quiet_NaN();
+}
+
 ReconstructionErrors reconstruction_errors(const View& images, const View& recon) {
   PI_CHECK(images.shape == recon.shape, "reconstruction_errors: images ", images.shape.str(), " vs reconstructions ",
            recon.shape.str());
   const int64_t n = images.shape[0], per = images.numel() / std::max<int64_t>(1, n);
-  auto dist = [&](const float* a, const float* b) {
-    double s = 0;
-    for (int64_t k = 0; k < per; ++k) s += double(a[k] - b[k]) * (a[k] - b[k]);
-    return std::sqrt(s);
-  };
   ReconstructionErrors e;
-  for (int64_t i = 0; i < n; ++i) e.per_image.push_back(dist(images.data + i * per, recon.data + i * per));
+  for (int64_t i = 0; i < n; ++i) e.per_image.push_back(l2_distance(images.data + i * per, recon.data + i * per, per));
   for (double v : e.per_image) e.mean += v / double(n);
-  double pair_sum = 0;
-  int64_t pairs = 0;
-  for (int64_t i = 0; i < n; ++i)
-    for (int64_t j = i + 1; j < n; ++j, ++pairs) pair_sum += dist(images.data + i * per, images.data + j * per);
-  e.mean_pairwise = pairs ? pair_sum / double(pairs) : std::numeric_limits<double>::quiet_NaN();
-  e.normalised = pairs ? e.mean / e.mean_pairwise : std::numeric_limits<double>::quiet_NaN();
+  e.mean_pairwise = mean_pairwise_distance(images);
+  e.normalised = e.mean / e.mean_pairwise;  // NaN for a single image
   return e;
 }
 

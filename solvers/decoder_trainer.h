@@ -76,6 +76,9 @@ struct ReconstructionErrors {
 };
 ReconstructionErrors reconstruction_errors(const View& images, const View& reconstructions);
 
+// Mean ||x_i - x_j|| over the pairs of a batch of images [N, ...] (NaN for N < 2).
+double mean_pairwise_distance(const View& images);
+
 // Checkpoint file (safetensors): tensors "param.<name>", "adam_m.<name>", "adam_v.<name>"; metadata step,
 // adam_step, the run config (JSON) and the decoder's table/width/input shape. Written atomically. With an encoder
 // also "encoder.<name>", "encoder_adam_m.<name>", "encoder_adam_v.<name>" and metadata encoder_adam_step; loading

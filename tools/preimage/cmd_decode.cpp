@@ -53,23 +53,6 @@ struct DecodeItem {
 // Images decoded per forward pass: bounds the memory a folder of any size needs.
 constexpr size_t kDecodeChunk = 32;
 
-// Mean ||x_i - x_j|| over the pairs of a batch [N, ...], N >= 2.
-double mean_pairwise_distance(const Tensor& x) {
-  const int64_t n = x.shape()[0], per = x.numel() / n;
-  double sum = 0;
-  int64_t pairs = 0;
-  for (int64_t i = 0; i < n; ++i)
-    for (int64_t j = i + 1; j < n; ++j, ++pairs) {
-      double s = 0;
-      for (int64_t k = 0; k < per; ++k) {
-        const double d = double(x.data()[i * per + k]) - x.data()[j * per + k];
-        s += d * d;
-      }
-      sum += std::sqrt(s);
-    }
-  return sum / double(pairs);
-}
-
 // Softmax of one vector of class scores.
 std::vector<double> softmax_of(const float* v, int64_t n) {
   std::vector<double> p(v, v + n);
@@ -275,7 +258,8 @@ int run_decode(const DecodeOptions& o) {
       if (cnn) sum_at_input += e["error_at_input_size"].get<double>();
     }
     const double n = double(originals.size());
-    const double pairwise = originals.size() > 1 ? mean_pairwise_distance(stack_samples(originals)) : 0.0;
+    const double pairwise =
+        originals.size() > 1 ? solvers::mean_pairwise_distance(stack_samples(originals).view()) : 0.0;
     auto normalised = [&](double mean, double pw) { return originals.size() > 1 ? json(mean / pw) : json(nullptr); };
     if (n > 0) {
       summary["mean_error"] = sum / n;
@@ -285,7 +269,7 @@ int run_decode(const DecodeOptions& o) {
         summary["unperturbed"] = {{"mean_error", clean_sum / n},
                                   {"normalised_error", normalised(clean_sum / n, pairwise)}};
       if (cnn) {
-        const double pw = windows.size() > 1 ? mean_pairwise_distance(stack_samples(windows)) : 0.0;
+        const double pw = windows.size() > 1 ? solvers::mean_pairwise_distance(stack_samples(windows).view()) : 0.0;
         summary["at_input_size"] = {
             {"size", cnn->input_size}, {"mean_error", sum_at_input / n},
             {"normalised_error", normalised(sum_at_input / n, pw)},
