@@ -1,6 +1,7 @@
 #pragma once
-// Image files <-> float tensors. Reading: PNG, JPEG, BMP, PNM through stb_image (compiled in engine/stb_image.cpp
-// with only those decoders and a dimension cap; 16-bit PNG/PNM keep their precision). Writing: PNG, 8 or 16 bits.
+// Image files <-> float tensors. Reading: JPEG through libjpeg-turbo (engine/jpeg_decode.h); PNG, BMP, PNM through
+// stb_image (compiled in engine/stb_image.cpp with only those decoders and a dimension cap, after our own checks
+// of what stb reads unsafely; 16-bit PNG/PNM keep their precision). Writing: PNG, 8 or 16 bits.
 // Pixel values are 0..255 floats (the scale the papers' networks and VLFeat use), layout [1, C, H, W] with C = 3
 // (RGB) or 1 (gray).
 #include <string>

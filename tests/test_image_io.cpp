@@ -124,3 +124,24 @@ TEST_CASE("BMP files of 1, 8, 24 and 32 bits decode like the same pixels as PNG"
   REQUIRE_THROWS_WITH(read_image((fs::path(PREIMAGE_TEST_DATA) / "corrupt" / "bmp_raster_past_end.bmp").string()),
                       Catch::Contains("truncated BMP"));
 }
+
+TEST_CASE("JPEG files decode as PIL decodes them (libjpeg-turbo), CMYK as stb_image converted it", "[image_io]") {
+  // tests/data/jpeg: a 41x31 crop of a photo saved by PIL as 4:2:0 colour, gray and progressive 4:2:2 (odd sides,
+  // so the chroma upsampling's edges count), each beside PIL's decoding as PNG; and an Adobe CMYK file beside
+  // round(C * K / 255) of its stored samples, computed in Python.
+  const fs::path dir = fs::path(PREIMAGE_TEST_DATA) / "jpeg";
+  for (const char* name : {"color420", "gray", "progressive"}) {
+    INFO(name);
+    const Tensor jpeg = read_image((dir / (std::string(name) + ".jpg")).string());
+    const Tensor pil = read_image((dir / (std::string(name) + ".pil.png")).string());
+    REQUIRE(jpeg.shape() == pil.shape());
+    REQUIRE(jpeg.shape()[3] == 41);
+    REQUIRE(jpeg.to_vector() == pil.to_vector());
+  }
+  const Tensor cmyk = read_image((dir / "cmyk.jpg").string());
+  REQUIRE(cmyk.to_vector() == read_image((dir / "cmyk.expected.png").string()).to_vector());
+  REQUIRE(read_image((dir / "cmyk.jpg").string(), ImageChannels::gray).shape() == Shape({1, 1, 31, 41}));
+  REQUIRE(read_image((dir / "gray.jpg").string(), ImageChannels::rgb).shape() == Shape({1, 3, 31, 41}));
+  REQUIRE_THROWS_WITH(read_image((fs::path(PREIMAGE_TEST_DATA) / "corrupt" / "jpeg_truncated.jpg").string()),
+                      Catch::Contains("cannot decode JPEG"));
+}

@@ -7,7 +7,7 @@ packages=(
   # the sanitizer build and the fuzz targets (docs/reliability.md): clang with libFuzzer and its OpenMP runtime
   clang libclang-rt-dev libomp-dev
   catch2 libeigen3-dev libstb-dev libcli11-dev nlohmann-json3-dev
-  libvlfeat-dev libmatio-dev libpng-dev
+  libvlfeat-dev libmatio-dev libpng-dev libjpeg-dev
   python3-numpy python3-torch python3-torchvision python3-onnx python3-scipy python3-skimage python3-matplotlib
   mate-backgrounds
   # training photos of the learned decoders (docs/results/decoders.md); mate-backgrounds and skimage are the test photos
