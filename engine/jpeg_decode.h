@@ -1,7 +1,7 @@
 #pragma once
 // JPEG decoding with libjpeg-turbo (Debian's libjpeg62-turbo), a decoder hardened against corrupt files for years:
 // stb_image's entropy decoder shifted by negative bit counts on corrupt scans and overran its Huffman size list on
-// oversized tables (tests/fuzz/fuzz_image under UBSan; docs/reliability.md, findings 3 and 6).
+// oversized tables (tests/fuzz/fuzz_image under UBSan; docs/reliability.md, findings 3 and 8).
 #include <string>
 #include <vector>
 

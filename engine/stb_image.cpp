@@ -1,6 +1,7 @@
 // Our one compilation unit of stb_image / stb_image_write (Debian libstb-dev headers). Only the decoders we need
 // are compiled: Debian's stb has open CVEs in others (GIF, PSD, HDR, PIC, TGA); JPEG goes to libjpeg-turbo
-// (engine/jpeg_decode.h), whose decoder the fuzzer could not break where stb's failed twice. STBI_MAX_DIMENSIONS refuses huge
+// (engine/jpeg_decode.h): stb's JPEG decoder failed under the fuzzer twice (docs/reliability.md, findings 3, 8).
+// STBI_MAX_DIMENSIONS refuses huge
 // images before any allocation.
 #include "engine/image_io.h"
 
