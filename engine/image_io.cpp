@@ -85,17 +85,29 @@ void drop_empty_png_data_chunks(std::vector<unsigned char>* bytes) {
   }
 }
 
-// stb reads an uncompressed BMP raster past the end of the file as zeros, so a 100-byte file declaring 1536x8453
+// stb reads an uncompressed BMP raster past the end of the file as zeros, so a 123-byte file declaring 1536x8453
 // pixels decoded for 20 s under ASan (found by tests/fuzz/fuzz_image). The raster must be in the file: rows padded
-// to 4 bytes, the last row's padding may be missing. RLE (compression 1, 2) is not read by stb at all.
+// to 4 bytes, the last row's padding may be missing. stb refuses RLE (compression 1, 2) and reads every other
+// compression value as uncompressed, so the check does too. Headers: 12 bytes (OS/2, 16-bit fields) or >= 40.
 void check_bmp_size(const std::string& path, const std::vector<unsigned char>& b) {
-  if (b.size() < 34 || b[0] != 'B' || b[1] != 'M') return;
+  if (b.size() < 26 || b[0] != 'B' || b[1] != 'M') return;
+  auto le16 = [&](size_t i) { return int64_t{b[i]} | (int64_t{b[i + 1]} << 8); };
   const int64_t offset = static_cast<uint32_t>(read_le32(&b[10]));
   const int64_t header = static_cast<uint32_t>(read_le32(&b[14]));
-  if (header < 40) return;  // the old OS/2 header has 16-bit sides and no compression field; small by construction
-  const int64_t w = std::abs(int64_t{read_le32(&b[18])}), h = std::abs(int64_t{read_le32(&b[22])});
-  const int64_t bits = b[28] | (b[29] << 8), compression = read_le32(&b[30]);
-  if (compression != 0 && compression != 3) return;
+  int64_t w = 0, h = 0, bits = 0;
+  if (header == 12) {
+    w = le16(18);
+    h = le16(20);
+    bits = le16(24);
+  } else if (header >= 40 && b.size() >= 34) {
+    const int32_t compression = read_le32(&b[30]);
+    if (compression == 1 || compression == 2) return;
+    w = std::abs(int64_t{read_le32(&b[18])});
+    h = std::abs(int64_t{read_le32(&b[22])});
+    bits = le16(28);
+  } else {
+    return;  // stb refuses the file
+  }
   const int64_t row = (w * bits + 31) / 32 * 4, last_row = (w * bits + 7) / 8;
   const int64_t need = h == 0 ? 0 : row * (h - 1) + last_row;
   const int64_t have = static_cast<int64_t>(b.size()) - std::min<int64_t>(offset, static_cast<int64_t>(b.size()));
@@ -109,7 +121,7 @@ void check_declared_size(const std::string& path, const std::vector<unsigned cha
   if (b.size() >= 24 && b[0] == 0x89 && b[1] == 'P' && b[2] == 'N' && b[3] == 'G') {
     w = read_be32(&b[16]);
     h = read_be32(&b[20]);
-  } else if (b.size() >= 26 && b[0] == 'B' && b[1] == 'M') {
+  } else if (b.size() >= 26 && b[0] == 'B' && b[1] == 'M' && read_le32(&b[14]) >= 40) {  // (OS/2: 16-bit sides)
     w = std::abs(int64_t{read_le32(&b[18])});
     h = std::abs(int64_t{read_le32(&b[22])});
   }

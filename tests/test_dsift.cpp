@@ -195,6 +195,22 @@ TEST_CASE("dsift fast paths (interleaved pooling, framevec normalisation) equal 
       INFO(img.shape().str() << " step " << p.step << " bin " << p.bin_size << (p.flat_window ? " flat" : " gauss")
                              << " backward");
       CHECK(max_abs_diff(di_fast.to_vector(), di_ref.to_vector()) == 0.0);
+      // The backward from the forward's saved intermediates (what the tape op does) is the recomputing one's.
+      for (kernels::CpuPath path : {kernels::CpuPath::reference, kernels::CpuPath::fast}) {
+        kernels::set_cpu_path(path);
+        kernels::DsiftSaved saved;
+        Tensor out = Tensor::empty(os);
+        kernels::dsift_forward(img.view(), out.view(), p, features::DsiftMath::vlfeat, &saved);
+        CHECK(saved.samples == 0);  // only the exact math has a derivative to save for
+        kernels::dsift_forward(img.view(), out.view(), p, features::DsiftMath::exact, &saved);
+        REQUIRE(saved.samples == 1);
+        CHECK(max_abs_diff(out.to_vector(), features::dsift(img.view(), p, features::DsiftMath::exact).to_vector()) ==
+              0.0);
+        Tensor di_saved = d_image0.clone();
+        kernels::dsift_backward(img.view(), d_out.view(), di_saved.view(), p, &saved);
+        CHECK(max_abs_diff(di_saved.to_vector(), di_ref.to_vector()) == 0.0);
+      }
+      kernels::set_cpu_path(kernels::CpuPath::fast);
     }
   }
 }
