@@ -1,6 +1,8 @@
 // DSIFT entry points (features/dsift.h): thin wrappers over the kernels/dsift.h launchers plus the tape op.
 #include "features/dsift.h"
 
+#include <memory>
+
 namespace preimage::features {
 
 DsiftGeometry dsift_geometry(int64_t height, int64_t width, const DsiftParams& p) {
@@ -31,9 +33,12 @@ Tensor dsift(const View& image, const DsiftParams& p, DsiftMath math) {
 
 Var dsift(Tape& t, Var image, const DsiftParams& p) {
   const View x = t.value(image);
-  Tensor y = dsift(x, p, DsiftMath::exact);
-  return t.record(Op::dsift, std::move(y), {image}, [image, p](Tape& tp, const View& d_y) {
-    if (tp.requires_grad(image)) kernels::dsift_backward(tp.value(image), d_y, tp.grad_of(image), p);
+  Tensor y = Tensor::empty(output_shape(x, p), x.device);
+  // Intermediates for the backward (CPU): kept only when a gradient will be asked for.
+  auto saved = std::make_shared<kernels::DsiftSaved>();
+  kernels::dsift_forward(x, y.view(), p, DsiftMath::exact, t.requires_grad(image) ? saved.get() : nullptr);
+  return t.record(Op::dsift, std::move(y), {image}, [image, p, saved](Tape& tp, const View& d_y) {
+    if (tp.requires_grad(image)) kernels::dsift_backward(tp.value(image), d_y, tp.grad_of(image), p, saved.get());
   });
 }
 

@@ -45,67 +45,88 @@ DsiftGeometry check_dsift(const char* op, const View& image, const View& out, co
 }
 }  // namespace
 
-void dsift_forward(const View& image, const View& out, const DsiftParams& p, DsiftMath math) {
+void dsift_forward(const View& image, const View& out, const DsiftParams& p, DsiftMath math, DsiftSaved* saved) {
   const DsiftGeometry g = check_dsift("dsift", image, out, p);
+  if (saved) *saved = DsiftSaved{};
   if (image.device == Device::cuda) return cuda::dsift_forward(image.shape[0], g, math, image.data, out.data);
-  const int64_t hw = g.height * g.width, frames = g.frames_y * g.frames_x;
-  const bool fast = cpu_path() == CpuPath::fast;
-  std::vector<float> binned(static_cast<size_t>(8 * hw));                       // [8, H, W]
-  std::vector<float> binned_i(fast ? binned.size() : 0);                        // [H, W, 8]
-  std::vector<float> raw(static_cast<size_t>(DsiftGeometry::kDims * frames));   // [128, FY, FX]
-  for (int64_t n = 0; n < image.shape[0]; ++n) {
-    ref::dsift_orient_forward(image.data + n * hw, binned.data(), g.height, g.width, math);
+  const int64_t N = image.shape[0], hw = g.height * g.width, frames = g.frames_y * g.frames_x;
+  const int64_t R = DsiftGeometry::kDims * frames;
+  const bool fast = cpu_path() == CpuPath::fast, keep = saved && math == DsiftMath::exact;
+  std::vector<float> binned(static_cast<size_t>(8 * hw));         // [8, H, W]
+  std::vector<float> binned_i(fast ? binned.size() : 0);          // [H, W, 8]
+  std::vector<float> raw_local(keep ? 0 : static_cast<size_t>(R));  // [128, FY, FX]
+  if (keep) {
+    saved->samples = N;
+    saved->bins.resize(static_cast<size_t>(N * hw));
+    saved->raw.resize(static_cast<size_t>(N * R));
+  }
+  for (int64_t n = 0; n < N; ++n) {
+    float* bins = keep ? saved->bins.data() + n * hw : nullptr;
+    float* raw = keep ? saved->raw.data() + n * R : raw_local.data();
+    ref::dsift_orient_forward(image.data + n * hw, binned.data(), g.height, g.width, math, bins);
     if (fast) {
       cpu_kernels().interleaved_interleave(binned.data(), hw, binned_i.data());
-      cpu_kernels().interleaved_dsift_pool_forward(binned_i.data(), raw.data(), g);
+      cpu_kernels().interleaved_dsift_pool_forward(binned_i.data(), raw, g);
     } else {
-      ref::dsift_pool_forward(binned.data(), raw.data(), g);
+      ref::dsift_pool_forward(binned.data(), raw, g);
     }
-    float* o = out.data + n * DsiftGeometry::kDims * frames;
+    float* o = out.data + n * R;
     if (fast)
-      cpu_kernels().framevec_dsift_normalise_forward(raw.data(), o, frames, math);
+      cpu_kernels().framevec_dsift_normalise_forward(raw, o, frames, math);
     else
-      ref::dsift_normalise_forward(raw.data(), o, frames, math);
+      ref::dsift_normalise_forward(raw, o, frames, math);
   }
 }
 
-void dsift_backward(const View& image, const View& d_out, const View& d_image, const DsiftParams& p) {
+void dsift_backward(const View& image, const View& d_out, const View& d_image, const DsiftParams& p,
+                    const DsiftSaved* saved) {
   const DsiftGeometry g = check_dsift("dsift backward", image, d_out, p);
   check_same_device("dsift backward", {&image, &d_image});
   check_same_shape("dsift backward", image, d_image);
   check_contiguous("dsift backward", "d_image", d_image);
   if (image.device == Device::cuda)
     return cuda::dsift_backward(image.shape[0], g, image.data, d_out.data, d_image.data);
-  const int64_t hw = g.height * g.width, frames = g.frames_y * g.frames_x;
+  const int64_t N = image.shape[0], hw = g.height * g.width, frames = g.frames_y * g.frames_x;
+  const int64_t R = DsiftGeometry::kDims * frames;
   const bool fast = cpu_path() == CpuPath::fast;
-  std::vector<float> binned(static_cast<size_t>(8 * hw)), d_binned(binned.size());
-  std::vector<float> binned_i(fast ? binned.size() : 0), d_binned_i(binned_i.size());  // [H, W, 8]
-  std::vector<float> raw(static_cast<size_t>(DsiftGeometry::kDims * frames)), d_raw(raw.size());
-  for (int64_t n = 0; n < image.shape[0]; ++n) {
-    // Recompute the exact-math intermediates rather than keep them alive on the tape (8 HW + 128 F floats).
+  const bool have = saved && saved->samples == N;
+  PI_CHECK(!have || (saved->bins.size() == static_cast<size_t>(N * hw) &&
+                     saved->raw.size() == static_cast<size_t>(N * R)),
+           "dsift backward: the saved intermediates do not match the image ", image.shape.str());
+  // Without saved intermediates, the exact-math forward's are recomputed.
+  std::vector<float> bins_local(have ? 0 : static_cast<size_t>(hw)), raw_local(have ? 0 : static_cast<size_t>(R));
+  std::vector<float> binned(static_cast<size_t>(8 * hw)), binned_i(fast ? binned.size() : 0);  // also the d_ buffers
+  std::vector<float> d_raw(static_cast<size_t>(R));
+  for (int64_t n = 0; n < N; ++n) {
     const float* x = image.data + n * hw;
-    ref::dsift_orient_forward(x, binned.data(), g.height, g.width, DsiftMath::exact);
-    if (fast) {
-      cpu_kernels().interleaved_interleave(binned.data(), hw, binned_i.data());
-      cpu_kernels().interleaved_dsift_pool_forward(binned_i.data(), raw.data(), g);
-    } else {
-      ref::dsift_pool_forward(binned.data(), raw.data(), g);
+    const float* bins = have ? saved->bins.data() + n * hw : bins_local.data();
+    const float* raw = have ? saved->raw.data() + n * R : raw_local.data();
+    if (!have) {
+      ref::dsift_orient_forward(x, binned.data(), g.height, g.width, DsiftMath::exact, bins_local.data());
+      if (fast) {
+        cpu_kernels().interleaved_interleave(binned.data(), hw, binned_i.data());
+        cpu_kernels().interleaved_dsift_pool_forward(binned_i.data(), raw_local.data(), g);
+      } else {
+        ref::dsift_pool_forward(binned.data(), raw_local.data(), g);
+      }
     }
     std::fill(d_raw.begin(), d_raw.end(), 0.0f);
-    const float* g_out = d_out.data + n * DsiftGeometry::kDims * frames;
+    const float* g_out = d_out.data + n * R;
     if (fast)
-      cpu_kernels().framevec_dsift_normalise_backward(raw.data(), g_out, d_raw.data(), frames);
+      cpu_kernels().framevec_dsift_normalise_backward(raw, g_out, d_raw.data(), frames);
     else
-      ref::dsift_normalise_backward(raw.data(), g_out, d_raw.data(), frames);
+      ref::dsift_normalise_backward(raw, g_out, d_raw.data(), frames);
+    // The pooling is linear: its backward needs no forward values. d_binned reuses the forward's buffers.
+    float* d_binned = binned.data();
     if (fast) {
-      std::fill(d_binned_i.begin(), d_binned_i.end(), 0.0f);
-      cpu_kernels().interleaved_dsift_pool_backward(d_raw.data(), d_binned_i.data(), g);
-      cpu_kernels().interleaved_deinterleave(d_binned_i.data(), hw, d_binned.data());
+      std::fill(binned_i.begin(), binned_i.end(), 0.0f);
+      cpu_kernels().interleaved_dsift_pool_backward(d_raw.data(), binned_i.data(), g);
+      cpu_kernels().interleaved_deinterleave(binned_i.data(), hw, d_binned);
     } else {
-      std::fill(d_binned.begin(), d_binned.end(), 0.0f);
-      ref::dsift_pool_backward(d_raw.data(), d_binned.data(), g);
+      std::fill(binned.begin(), binned.end(), 0.0f);
+      ref::dsift_pool_backward(d_raw.data(), d_binned, g);
     }
-    ref::dsift_orient_backward(x, d_binned.data(), d_image.data + n * hw, g.height, g.width);
+    ref::dsift_orient_backward(x, d_binned, d_image.data + n * hw, g.height, g.width, bins);
   }
 }
 

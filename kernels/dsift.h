@@ -7,6 +7,7 @@
 // test oracle: formulas and the frame geometry are in docs/features/dsift.md. Backward functions ACCUMULATE into
 // their d_* outputs and always use the exact derivatives of the DsiftMath::exact forward.
 #include <cstdint>
+#include <vector>
 
 #include "engine/tensor.h"
 
@@ -46,11 +47,13 @@ DsiftGeometry dsift_geometry(int64_t height, int64_t width, const DsiftParams& p
 namespace ref {
 // Stage 1. image [H, W] -> binned [8, H, W]: g = (d/dx, d/dy) by central differences (one-sided on the border
 // rows/columns), angle a = atan2(gy, gx) taken mod 2 pi, nt = a * 8 / (2 pi); bin floor(nt) gets (1 - r) |g| and
-// bin floor(nt) + 1 (mod 8) gets r |g|, r = nt - floor(nt). Overwrites binned.
+// bin floor(nt) + 1 (mod 8) gets r |g|, r = nt - floor(nt). Overwrites binned; bins, when given, receives nt [H, W]
+// so that the backward need not evaluate atan2 again (pass it back as `bins`: the same values, the same result).
 template <typename T>
-void dsift_orient_forward(const T* image, T* binned, int64_t H, int64_t W, DsiftMath math);
+void dsift_orient_forward(const T* image, T* binned, int64_t H, int64_t W, DsiftMath math, T* bins = nullptr);
 template <typename T>
-void dsift_orient_backward(const T* image, const T* d_binned, T* d_image, int64_t H, int64_t W);
+void dsift_orient_backward(const T* image, const T* d_binned, T* d_image, int64_t H, int64_t W,
+                           const T* bins = nullptr);
 
 // Stage 2. binned [8, H, W] -> raw [128, FY, FX]: raw[t + 8(bx + 4 by)][fy][fx] = sum_{dy,dx} ky_by(dy) kx_bx(dx)
 // binned[t][clampY(cy + dy)][clampX(cx + dx)], |dx|, |dy| < bin_size, (cx, cy) the bin centre; pixels outside the
@@ -90,9 +93,22 @@ void dsift_normalise_forward(const float* raw, float* out, int64_t frames, Dsift
 void dsift_normalise_backward(const float* raw, const float* d_out, float* d_raw, int64_t frames);
 }  // namespace framevec
 
-// Launchers. image [N, 1, H, W] (gray, 0..255 or any scale), output [N, 128, FY, FX] from dsift_geometry.
-void dsift_forward(const View& image, const View& out, const DsiftParams& p, DsiftMath math);
-// d_image += J^T d_out of the DsiftMath::exact forward at `image`.
-void dsift_backward(const View& image, const View& d_out, const View& d_image, const DsiftParams& p);
+// What the backward of an exact-math CPU forward would recompute, per sample: the orientation bins nt [H*W] and the
+// pooled descriptors before normalisation [128, F] (the pooling is linear, so its backward needs neither input nor
+// output). (H W + 128 F) floats a sample, kept by the tape op between its forward and backward; the backward's
+// recomputation, two atan2 per pixel among it, was about a third of an inversion iteration.
+struct DsiftSaved {
+  int64_t samples = 0;
+  std::vector<float> bins, raw;
+};
+
+// Launchers. image [N, 1, H, W] (gray, 0..255 or any scale), output [N, 128, FY, FX] from dsift_geometry. With
+// `saved` (CPU and DsiftMath::exact only; ignored on CUDA) the intermediates are kept for dsift_backward.
+void dsift_forward(const View& image, const View& out, const DsiftParams& p, DsiftMath math,
+                   DsiftSaved* saved = nullptr);
+// d_image += J^T d_out of the DsiftMath::exact forward at `image`; `saved` from that forward skips recomputing it
+// (bit for bit the same result).
+void dsift_backward(const View& image, const View& d_out, const View& d_image, const DsiftParams& p,
+                    const DsiftSaved* saved = nullptr);
 
 }  // namespace preimage::kernels

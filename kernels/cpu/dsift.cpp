@@ -99,8 +99,8 @@ void dsift_bin_kernel(int bin_size, int bin, bool flat_window, float* k) {
 }
 
 template <typename T>
-void dsift_orient_forward(const T* image, T* binned, int64_t H, int64_t W, DsiftMath math) {
-  // image: [H, W]; binned: [8, H, W]
+void dsift_orient_forward(const T* image, T* binned, int64_t H, int64_t W, DsiftMath math, T* bins) {
+  // image: [H, W]; binned: [8, H, W]; bins (optional): [H, W]
   const int64_t plane = H * W;
   std::fill(binned, binned + 8 * plane, T(0));
   for (int64_t y = 0; y < H; ++y) {
@@ -116,6 +116,7 @@ void dsift_orient_forward(const T* image, T* binned, int64_t H, int64_t W, Dsift
         nt = exact_orientation_bin(gy, gx);
         mod = std::sqrt(gx * gx + gy * gy);
       }
+      if (bins) bins[y * W + x] = nt;
       const int64_t b = bin_floor(nt);
       const T r = nt - T(b);
       binned[(b % 8) * plane + y * W + x] = (T(1) - r) * mod;
@@ -125,7 +126,7 @@ void dsift_orient_forward(const T* image, T* binned, int64_t H, int64_t W, Dsift
 }
 
 template <typename T>
-void dsift_orient_backward(const T* image, const T* d_binned, T* d_image, int64_t H, int64_t W) {
+void dsift_orient_backward(const T* image, const T* d_binned, T* d_image, int64_t H, int64_t W, const T* bins) {
   // image, d_image: [H, W]; d_binned: [8, H, W]. Exact-math derivative; |g| = 0 is a kink and contributes 0.
   const int64_t plane = H * W;
   const T k = T(DsiftGeometry::kOrientations / (2 * kPi));  // d nt / d angle
@@ -135,7 +136,7 @@ void dsift_orient_backward(const T* image, const T* d_binned, T* d_image, int64_
       const T gy = grad_y(image, x, y, H, W);
       const T m = std::sqrt(gx * gx + gy * gy);
       if (m == T(0)) continue;
-      const T nt = exact_orientation_bin(gy, gx);
+      const T nt = bins ? bins[y * W + x] : exact_orientation_bin(gy, gx);
       const int64_t b = bin_floor(nt);
       const T r = nt - T(b);
       const T d0 = d_binned[(b % 8) * plane + y * W + x];
@@ -305,8 +306,8 @@ void dsift_normalise_backward(const T* raw, const T* d_out, T* d_raw, int64_t fr
 }
 
 #define PREIMAGE_DSIFT_INSTANTIATE(T)                                                             \
-  template void dsift_orient_forward<T>(const T*, T*, int64_t, int64_t, DsiftMath);             \
-  template void dsift_orient_backward<T>(const T*, const T*, T*, int64_t, int64_t);             \
+  template void dsift_orient_forward<T>(const T*, T*, int64_t, int64_t, DsiftMath, T*);         \
+  template void dsift_orient_backward<T>(const T*, const T*, T*, int64_t, int64_t, const T*);   \
   template void dsift_pool_forward<T>(const T*, T*, const DsiftGeometry&);                       \
   template void dsift_pool_backward<T>(const T*, T*, const DsiftGeometry&);                      \
   template void dsift_normalise_forward<T>(const T*, T*, int64_t, DsiftMath);                    \
