@@ -108,6 +108,9 @@ void check_bmp_size(const std::string& path, const std::vector<unsigned char>& b
   } else {
     return;  // stb refuses the file
   }
+  if (bits < 1 || bits > 32) return;  // stb refuses the file
+  PI_CHECK(w <= kMaxImageSide && h <= kMaxImageSide, path, ": image declares ", w, "x", h, " pixels, the limit is ",
+           kMaxImageSide, " a side");  // (also bounds the products below)
   const int64_t row = (w * bits + 31) / 32 * 4, last_row = (w * bits + 7) / 8;
   const int64_t need = h == 0 ? 0 : row * (h - 1) + last_row;
   const int64_t have = static_cast<int64_t>(b.size()) - std::min<int64_t>(offset, static_cast<int64_t>(b.size()));
@@ -121,7 +124,8 @@ void check_declared_size(const std::string& path, const std::vector<unsigned cha
   if (b.size() >= 24 && b[0] == 0x89 && b[1] == 'P' && b[2] == 'N' && b[3] == 'G') {
     w = read_be32(&b[16]);
     h = read_be32(&b[20]);
-  } else if (b.size() >= 26 && b[0] == 'B' && b[1] == 'M' && read_le32(&b[14]) >= 40) {  // (OS/2: 16-bit sides)
+  } else if (b.size() >= 26 && b[0] == 'B' && b[1] == 'M' &&
+             static_cast<uint32_t>(read_le32(&b[14])) >= 40) {  // (OS/2 headers: 16-bit sides)
     w = std::abs(int64_t{read_le32(&b[18])});
     h = std::abs(int64_t{read_le32(&b[22])});
   }
@@ -149,7 +153,7 @@ Tensor read_image(const std::string& path, ImageChannels channels) {
 
   if (is_jpeg(bytes)) return jpeg_to_tensor(decode_jpeg(path, bytes, wanted_channels(channels)));
   check_declared_size(path, bytes);
-  check_bmp_size(path, bytes);  // after the side limit, so the products below stay small
+  check_bmp_size(path, bytes);
   drop_empty_png_data_chunks(&bytes);
   check_pnm_size(path, bytes);  // before stb parses the header; stb also pads a truncated PNM with zeros
   const int len = static_cast<int>(bytes.size());
