@@ -7,62 +7,14 @@
 #include <cstring>
 #include <vector>
 
+#include "kernels/cpu/dsift_orient.h"
 #include "kernels/cpu/vl_fast_sqrt.h"
 #include "kernels/dsift.h"
 
 namespace preimage::kernels {
 namespace {
 
-constexpr double kPi = 3.141592653589793;  // VL_PI
 constexpr float kEpsF = FLT_EPSILON;        // VL_EPSILON_F, added to every L2 norm
-
-// vl_fast_atan2_f: atan((1 - r)/(1 + r)) ~ pi/4 - 0.9675 r + 0.1821 r^3 on the quadrant-folded ratio r, in float.
-float vl_atan2_approx(float y, float x) {
-  const float c3 = 0.1821f, c1 = 0.9675f;
-  const float abs_y = std::fabs(y) + kEpsF;
-  float r, angle;
-  if (x >= 0) {
-    r = (x - abs_y) / (x + abs_y);
-    angle = static_cast<float>(kPi / 4);
-  } else {
-    r = (x + abs_y) / (abs_y - x);
-    angle = static_cast<float>(3 * kPi / 4);
-  }
-  angle += (c3 * r * r - c1) * r;
-  return y < 0 ? -angle : angle;
-}
-
-// Angle -> fractional orientation bin in [0, 8], as dsift.c: vl_mod_2pi_f in float, then a double product.
-float vl_orientation_bin(float angle) {
-  const float two_pi = static_cast<float>(2 * kPi);
-  while (angle > two_pi) angle -= two_pi;
-  while (angle < 0.0f) angle += two_pi;
-  return static_cast<float>(angle * (DsiftGeometry::kOrientations / (2 * kPi)));
-}
-
-// floor of a fractional orientation bin in [0, 8]; a NaN bin (a NaN pixel) gives 0, so the NaN propagates through
-// r = nt - b into the descriptor instead of becoming a wild index.
-template <typename T> int64_t bin_floor(T nt) {
-  return nt >= T(0) && nt <= T(8) ? static_cast<int64_t>(std::floor(nt)) : 0;
-}
-
-template <typename T> T exact_orientation_bin(T gy, T gx) {
-  T a = std::atan2(gy, gx);
-  if (a < T(0)) a += T(2 * kPi);
-  return a * T(DsiftGeometry::kOrientations / (2 * kPi));
-}
-
-// Central differences inside, one-sided on the first/last row and column (dsift.c). row: [W], pointers into image.
-template <typename T> T grad_x(const T* row, int64_t x, int64_t W) {
-  if (x == 0) return row[1] - row[0];
-  if (x == W - 1) return row[W - 1] - row[W - 2];
-  return T(0.5) * (row[x + 1] - row[x - 1]);
-}
-template <typename T> T grad_y(const T* image, int64_t x, int64_t y, int64_t H, int64_t W) {
-  if (y == 0) return image[W + x] - image[x];
-  if (y == H - 1) return image[y * W + x] - image[(y - 1) * W + x];
-  return T(0.5) * (image[(y + 1) * W + x] - image[(y - 1) * W + x]);
-}
 
 inline int64_t clamp_index(int64_t i, int64_t n) { return i < 0 ? 0 : (i >= n ? n - 1 : i); }
 
@@ -105,19 +57,10 @@ void dsift_orient_forward(const T* image, T* binned, int64_t H, int64_t W, Dsift
   std::fill(binned, binned + 8 * plane, T(0));
   for (int64_t y = 0; y < H; ++y) {
     for (int64_t x = 0; x < W; ++x) {
-      const T gx = grad_x(image + y * W, x, W);
-      const T gy = grad_y(image, x, y, H, W);
       T nt, mod;
-      if (math == DsiftMath::vlfeat) {
-        const float fx = static_cast<float>(gx), fy = static_cast<float>(gy);
-        nt = vl_orientation_bin(vl_atan2_approx(fy, fx));
-        mod = vl_sqrt_approx(fx * fx + fy * fy);
-      } else {
-        nt = exact_orientation_bin(gy, gx);
-        mod = std::sqrt(gx * gx + gy * gy);
-      }
+      dsift_pixel::orient(image, x, y, H, W, math, &nt, &mod);
       if (bins) bins[y * W + x] = nt;
-      const int64_t b = bin_floor(nt);
+      const int64_t b = dsift_pixel::bin_floor(nt);
       const T r = nt - T(b);
       binned[(b % 8) * plane + y * W + x] = (T(1) - r) * mod;
       binned[((b + 1) % 8) * plane + y * W + x] = r * mod;
@@ -127,46 +70,12 @@ void dsift_orient_forward(const T* image, T* binned, int64_t H, int64_t W, Dsift
 
 template <typename T>
 void dsift_orient_backward(const T* image, const T* d_binned, T* d_image, int64_t H, int64_t W, const T* bins) {
-  // image, d_image: [H, W]; d_binned: [8, H, W]. Exact-math derivative; |g| = 0 is a kink and contributes 0.
+  // image, d_image: [H, W]; d_binned: [8, H, W].
   const int64_t plane = H * W;
-  const T k = T(DsiftGeometry::kOrientations / (2 * kPi));  // d nt / d angle
-  for (int64_t y = 0; y < H; ++y) {
-    for (int64_t x = 0; x < W; ++x) {
-      const T gx = grad_x(image + y * W, x, W);
-      const T gy = grad_y(image, x, y, H, W);
-      const T m = std::sqrt(gx * gx + gy * gy);
-      if (m == T(0)) continue;
-      const T nt = bins ? bins[y * W + x] : exact_orientation_bin(gy, gx);
-      const int64_t b = bin_floor(nt);
-      const T r = nt - T(b);
-      const T d0 = d_binned[(b % 8) * plane + y * W + x];
-      const T d1 = d_binned[((b + 1) % 8) * plane + y * W + x];
-      // out0 = (1 - r) m, out1 = r m, r = k atan2(gy, gx) + const: d angle/d gx = -gy/m^2, d angle/d gy = gx/m^2.
-      const T d_gx = d0 * ((T(1) - r) * gx / m + k * gy / m) + d1 * (r * gx / m - k * gy / m);
-      const T d_gy = d0 * ((T(1) - r) * gy / m - k * gx / m) + d1 * (r * gy / m + k * gx / m);
-      T* row = d_image + y * W;
-      if (x == 0) {
-        row[1] += d_gx;
-        row[0] -= d_gx;
-      } else if (x == W - 1) {
-        row[W - 1] += d_gx;
-        row[W - 2] -= d_gx;
-      } else {
-        row[x + 1] += T(0.5) * d_gx;
-        row[x - 1] -= T(0.5) * d_gx;
-      }
-      if (y == 0) {
-        d_image[W + x] += d_gy;
-        d_image[x] -= d_gy;
-      } else if (y == H - 1) {
-        d_image[y * W + x] += d_gy;
-        d_image[(y - 1) * W + x] -= d_gy;
-      } else {
-        d_image[(y + 1) * W + x] += T(0.5) * d_gy;
-        d_image[(y - 1) * W + x] -= T(0.5) * d_gy;
-      }
-    }
-  }
+  for (int64_t y = 0; y < H; ++y)
+    for (int64_t x = 0; x < W; ++x)
+      dsift_pixel::orient_backward(image, d_image, x, y, H, W, bins,
+                                   [&](int64_t t) { return d_binned[t * plane + y * W + x]; });
 }
 
 namespace {
