@@ -1,6 +1,6 @@
 // Launchers and frame geometry for kernels/dsift.h. On the device, kernels/cuda/dsift.cu; on the CPU, per sample:
-// orientation binning -> spatial pooling -> normalisation, with the intermediates in host scratch buffers. Pooling and
-// normalisation run the interleaved / framevec paths unless cpu_path() is reference.
+// orientation binning -> spatial pooling -> normalisation, with the intermediates in host scratch buffers. All three
+// run the interleaved / framevec paths unless cpu_path() is reference.
 #include "kernels/dsift.h"
 #include "kernels/cpu_isa.h"
 
@@ -43,6 +43,18 @@ DsiftGeometry check_dsift(const char* op, const View& image, const View& out, co
   check_shape(op, "output", out, Shape{image.shape[0], DsiftGeometry::kDims, g.frames_y, g.frames_x});
   return g;
 }
+
+// Stages 1 and 2 of one sample: image [H, W] -> binned (scratch, 8 H W) -> raw [128, F]; bins [H, W] optional.
+void orient_and_pool(const float* image, float* binned, float* raw, float* bins, const DsiftGeometry& g,
+                     DsiftMath math, bool fast) {
+  if (fast) {
+    cpu_kernels().interleaved_dsift_orient_forward(image, binned, g.height, g.width, math, bins);
+    cpu_kernels().interleaved_dsift_pool_forward(binned, raw, g);
+  } else {
+    ref::dsift_orient_forward(image, binned, g.height, g.width, math, bins);
+    ref::dsift_pool_forward(binned, raw, g);
+  }
+}
 }  // namespace
 
 void dsift_forward(const View& image, const View& out, const DsiftParams& p, DsiftMath math, DsiftSaved* saved) {
@@ -52,8 +64,7 @@ void dsift_forward(const View& image, const View& out, const DsiftParams& p, Dsi
   const int64_t N = image.shape[0], hw = g.height * g.width, frames = g.frames_y * g.frames_x;
   const int64_t R = DsiftGeometry::kDims * frames;
   const bool fast = cpu_path() == CpuPath::fast, keep = saved && math == DsiftMath::exact;
-  std::vector<float> binned(static_cast<size_t>(8 * hw));         // [8, H, W]
-  std::vector<float> binned_i(fast ? binned.size() : 0);          // [H, W, 8]
+  std::vector<float> binned(static_cast<size_t>(8 * hw));           // [H, W, 8] (fast) or [8, H, W]
   std::vector<float> raw_local(keep ? 0 : static_cast<size_t>(R));  // [128, FY, FX]
   if (keep) {
     saved->samples = N;
@@ -63,13 +74,7 @@ void dsift_forward(const View& image, const View& out, const DsiftParams& p, Dsi
   for (int64_t n = 0; n < N; ++n) {
     float* bins = keep ? saved->bins.data() + n * hw : nullptr;
     float* raw = keep ? saved->raw.data() + n * R : raw_local.data();
-    ref::dsift_orient_forward(image.data + n * hw, binned.data(), g.height, g.width, math, bins);
-    if (fast) {
-      cpu_kernels().interleaved_interleave(binned.data(), hw, binned_i.data());
-      cpu_kernels().interleaved_dsift_pool_forward(binned_i.data(), raw, g);
-    } else {
-      ref::dsift_pool_forward(binned.data(), raw, g);
-    }
+    orient_and_pool(image.data + n * hw, binned.data(), raw, bins, g, math, fast);
     float* o = out.data + n * R;
     if (fast)
       cpu_kernels().framevec_dsift_normalise_forward(raw, o, frames, math);
@@ -95,38 +100,29 @@ void dsift_backward(const View& image, const View& d_out, const View& d_image, c
            "dsift backward: the saved intermediates do not match the image ", image.shape.str());
   // Without saved intermediates, the exact-math forward's are recomputed.
   std::vector<float> bins_local(have ? 0 : static_cast<size_t>(hw)), raw_local(have ? 0 : static_cast<size_t>(R));
-  std::vector<float> binned(static_cast<size_t>(8 * hw)), binned_i(fast ? binned.size() : 0);  // also the d_ buffers
+  std::vector<float> binned(static_cast<size_t>(8 * hw));  // [H, W, 8] (fast) or [8, H, W]; then its gradient
   std::vector<float> d_raw(static_cast<size_t>(R));
   for (int64_t n = 0; n < N; ++n) {
     const float* x = image.data + n * hw;
     const float* bins = have ? saved->bins.data() + n * hw : bins_local.data();
     const float* raw = have ? saved->raw.data() + n * R : raw_local.data();
-    if (!have) {
-      ref::dsift_orient_forward(x, binned.data(), g.height, g.width, DsiftMath::exact, bins_local.data());
-      if (fast) {
-        cpu_kernels().interleaved_interleave(binned.data(), hw, binned_i.data());
-        cpu_kernels().interleaved_dsift_pool_forward(binned_i.data(), raw_local.data(), g);
-      } else {
-        ref::dsift_pool_forward(binned.data(), raw_local.data(), g);
-      }
-    }
+    if (!have) orient_and_pool(x, binned.data(), raw_local.data(), bins_local.data(), g, DsiftMath::exact, fast);
     std::fill(d_raw.begin(), d_raw.end(), 0.0f);
     const float* g_out = d_out.data + n * R;
     if (fast)
       cpu_kernels().framevec_dsift_normalise_backward(raw, g_out, d_raw.data(), frames);
     else
       ref::dsift_normalise_backward(raw, g_out, d_raw.data(), frames);
-    // The pooling is linear: its backward needs no forward values. d_binned reuses the forward's buffers.
+    // The pooling is linear: its backward needs no forward values.
     float* d_binned = binned.data();
+    std::fill(binned.begin(), binned.end(), 0.0f);
     if (fast) {
-      std::fill(binned_i.begin(), binned_i.end(), 0.0f);
-      cpu_kernels().interleaved_dsift_pool_backward(d_raw.data(), binned_i.data(), g);
-      cpu_kernels().interleaved_deinterleave(binned_i.data(), hw, d_binned);
+      cpu_kernels().interleaved_dsift_pool_backward(d_raw.data(), d_binned, g);
+      cpu_kernels().interleaved_dsift_orient_backward(x, d_binned, d_image.data + n * hw, g.height, g.width, bins);
     } else {
-      std::fill(binned.begin(), binned.end(), 0.0f);
       ref::dsift_pool_backward(d_raw.data(), d_binned, g);
+      ref::dsift_orient_backward(x, d_binned, d_image.data + n * hw, g.height, g.width, bins);
     }
-    ref::dsift_orient_backward(x, d_binned, d_image.data + n * hw, g.height, g.width, bins);
   }
 }
 

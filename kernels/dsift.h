@@ -77,10 +77,14 @@ void dsift_normalise_backward(const T* raw, const T* d_out, T* d_raw, int64_t fr
 // Faster CPU path for the pooling stage (kernels/cpu/dsift_interleaved.cpp), float, bit for bit the reference's: the
 // binned gradient is kept orientation-interleaved, [H][W][8], so that each multiply-add of the separable filter
 // covers the 8 orientations (one vector) and image rows are contiguous. Launchers use it (and framevec:: below)
-// unless cpu_path() is reference; the orientation stage is the reference's.
+// unless cpu_path() is reference.
 namespace interleaved {
 void interleave(const float* planar, int64_t hw, float* out);    // [8, H*W] -> [H*W][8]
 void deinterleave(const float* in, int64_t hw, float* planar);   // [H*W][8] -> [8, H*W]
+// Stage 1 into and out of the interleaved layout, pixel for pixel the reference's arithmetic (kernels/cpu/dsift_orient.h).
+void dsift_orient_forward(const float* image, float* binned, int64_t H, int64_t W, DsiftMath math, float* bins);
+void dsift_orient_backward(const float* image, const float* d_binned, float* d_image, int64_t H, int64_t W,
+                           const float* bins);  // d_binned [H][W][8]; d_image +=
 void dsift_pool_forward(const float* binned, float* raw, const DsiftGeometry& g);       // binned [H][W][8]
 void dsift_pool_backward(const float* d_raw, float* d_binned, const DsiftGeometry& g);  // d_binned [H][W][8], +=
 }  // namespace interleaved

@@ -159,10 +159,11 @@ TEST_CASE("dsift launcher handles a batch sample by sample", "[dsift]") {
   CHECK(std::vector<float>(all.begin() + da.numel(), all.end()) == db.to_vector());
 }
 
-TEST_CASE("dsift fast paths (interleaved pooling, framevec normalisation) equal the reference bit for bit",
-          "[dsift][fastpath]") {
+TEST_CASE(
+    "dsift fast paths (interleaved orientation and pooling, framevec normalisation) equal the reference bit for bit",
+    "[dsift][fastpath]") {
   PREIMAGE_EACH_CPU_ISA();
-  // Whole launchers (orientation -> pooling -> normalisation, and the backward chain) with the fast pooling against
+  // Whole launchers (orientation -> pooling -> normalisation, and the backward chain) on the fast paths against
   // cpu_path() == reference. The backward accumulates: d_image starts random.
   std::vector<Tensor> images;
   images.push_back(gray_crop(std::string(kSkimageData) + "astronaut.png", 100, 150, 97, 131));

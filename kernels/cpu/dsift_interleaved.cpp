@@ -10,6 +10,7 @@
 #include <cstring>
 #include <vector>
 
+#include "kernels/cpu/dsift_orient.h"
 #include "kernels/dsift.h"
 
 namespace preimage::kernels::interleaved {
@@ -52,6 +53,33 @@ void interleave(const float* planar /*[8,H,W]*/, int64_t hw, float* out /*[H*W][
 void deinterleave(const float* in /*[H*W][8]*/, int64_t hw, float* planar /*[8,H,W]*/) {
   for (int t = 0; t < kT; ++t)
     for (int64_t i = 0; i < hw; ++i) planar[t * hw + i] = in[i * kT + t];
+}
+
+// The reference's orientation stage pixel by pixel (dsift_pixel::orient), written straight into the interleaved
+// layout: no planar buffer to clear and no interleave pass.
+void dsift_orient_forward(const float* image, float* binned /*[H][W][8]*/, int64_t H, int64_t W, DsiftMath math,
+                          float* bins) {
+  for (int64_t y = 0; y < H; ++y)
+    for (int64_t x = 0; x < W; ++x) {
+      float nt, mod;
+      dsift_pixel::orient(image, x, y, H, W, math, &nt, &mod);
+      if (bins) bins[y * W + x] = nt;
+      const int64_t b = dsift_pixel::bin_floor(nt);
+      const float r = nt - static_cast<float>(b);
+      float* px = binned + (y * W + x) * kT;
+      for (int t = 0; t < kT; ++t) px[t] = 0.0f;
+      px[b % 8] = (1.0f - r) * mod;
+      px[(b + 1) % 8] = r * mod;
+    }
+}
+
+void dsift_orient_backward(const float* image, const float* d_binned /*[H][W][8]*/, float* d_image, int64_t H,
+                           int64_t W, const float* bins) {
+  for (int64_t y = 0; y < H; ++y)
+    for (int64_t x = 0; x < W; ++x) {
+      const float* px = d_binned + (y * W + x) * kT;
+      dsift_pixel::orient_backward(image, d_image, x, y, H, W, bins, [px](int64_t t) { return px[t]; });
+    }
 }
 
 void dsift_pool_forward(const float* binned /*[H][W][8]*/, float* raw /*[128,FY,FX]*/, const DsiftGeometry& g) {
