@@ -39,7 +39,7 @@ void check_pnm_size(const std::string& path, const std::vector<unsigned char>& b
   for (long& field : fields) {
     while (i < b.size() && (std::isspace(b[i]) || b[i] == '#')) {
       if (b[i] == '#')
-        while (i < b.size() && b[i] != '\n') ++i;
+        while (i < b.size() && b[i] != '\n' && b[i] != '\r') ++i;  // (stb ends a comment at either)
       else
         ++i;
     }
