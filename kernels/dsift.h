@@ -79,8 +79,6 @@ void dsift_normalise_backward(const T* raw, const T* d_out, T* d_raw, int64_t fr
 // covers the 8 orientations (one vector) and image rows are contiguous. Launchers use it (and framevec:: below)
 // unless cpu_path() is reference.
 namespace interleaved {
-void interleave(const float* planar, int64_t hw, float* out);    // [8, H*W] -> [H*W][8]
-void deinterleave(const float* in, int64_t hw, float* planar);   // [H*W][8] -> [8, H*W]
 // Stage 1 into and out of the interleaved layout, pixel for pixel the reference's arithmetic (kernels/cpu/dsift_orient.h).
 void dsift_orient_forward(const float* image, float* binned, int64_t H, int64_t W, DsiftMath math, float* bins);
 void dsift_orient_backward(const float* image, const float* d_binned, float* d_image, int64_t H, int64_t W,

@@ -45,16 +45,6 @@ std::vector<float> bin_kernels(const DsiftGeometry& g) {
 
 }  // namespace
 
-void interleave(const float* planar /*[8,H,W]*/, int64_t hw, float* out /*[H*W][8]*/) {
-  for (int64_t i = 0; i < hw; ++i)
-    for (int t = 0; t < kT; ++t) out[i * kT + t] = planar[t * hw + i];
-}
-
-void deinterleave(const float* in /*[H*W][8]*/, int64_t hw, float* planar /*[8,H,W]*/) {
-  for (int t = 0; t < kT; ++t)
-    for (int64_t i = 0; i < hw; ++i) planar[t * hw + i] = in[i * kT + t];
-}
-
 // The reference's orientation stage pixel by pixel (dsift_pixel::orient), written straight into the interleaved
 // layout: no planar buffer to clear and no interleave pass.
 void dsift_orient_forward(const float* image, float* binned /*[H][W][8]*/, int64_t H, int64_t W, DsiftMath math,
