@@ -41,6 +41,10 @@ Var concat_channels(Tape& t, const std::vector<Var>& xs);  // along dim 1 of NCH
 Var reshape(Tape& t, Var a, const Shape& s);                // same element count
 Var flatten(Tape& t, Var a);                                // [N, ...] -> [N, rest]
 Var crop(Tape& t, Var x, int64_t top, int64_t left, int64_t height, int64_t width);  // jitter (IJCV eq. 7)
+// One window per sample: sample n of x [N, C, H, W] cropped at (tops[n], lefts[n]) (a batch of jittered inversions,
+// each with its own shifts). tops and lefts have N entries.
+Var crop_each(Tape& t, Var x, const std::vector<int64_t>& tops, const std::vector<int64_t>& lefts, int64_t height,
+              int64_t width);
 
 // --- image priors (IJCV sect. 3.2; CVPR sect. 3) and losses (IJCV eqs. 2-4); all return scalars ---
 // CVPR eq. (3) prior: sum over all elements of |x - mean(x)|^alpha where mean is the per-channel mean over the

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "kernels/cuda/dsift.h"
+#include "engine/threads.h"
 #include "kernels/dispatch.h"
 
 namespace preimage::kernels {
@@ -64,23 +65,28 @@ void dsift_forward(const View& image, const View& out, const DsiftParams& p, Dsi
   const int64_t N = image.shape[0], hw = g.height * g.width, frames = g.frames_y * g.frames_x;
   const int64_t R = DsiftGeometry::kDims * frames;
   const bool fast = cpu_path() == CpuPath::fast, keep = saved && math == DsiftMath::exact;
-  std::vector<float> binned(static_cast<size_t>(8 * hw));           // [H, W, 8] (fast) or [8, H, W]
-  std::vector<float> raw_local(keep ? 0 : static_cast<size_t>(R));  // [128, FY, FX]
   if (keep) {
     saved->samples = N;
     saved->bins.resize(static_cast<size_t>(N * hw));
     saved->raw.resize(static_cast<size_t>(N * R));
   }
-  for (int64_t n = 0; n < N; ++n) {
+  // Samples are independent: a batch runs them in parallel, each thread with its own scratch (threads x [8 H W]
+  // binned, [128 F] raw). Every sample's arithmetic is the single-threaded one, so results do not depend on N or on
+  // the thread count.
+  const int threads = sample_threads(N);
+  if (fast) (void)cpu_kernels();  // resolved (and any error thrown) outside the parallel region
+  std::vector<float> binned(static_cast<size_t>(threads * 8 * hw));        // [H, W, 8] (fast) or [8, H, W]
+  std::vector<float> raw_local(keep ? 0 : static_cast<size_t>(threads * R));  // [128, FY, FX]
+  for_each_sample(N, [&](int64_t n, int64_t tid) {
     float* bins = keep ? saved->bins.data() + n * hw : nullptr;
-    float* raw = keep ? saved->raw.data() + n * R : raw_local.data();
-    orient_and_pool(image.data + n * hw, binned.data(), raw, bins, g, math, fast);
+    float* raw = keep ? saved->raw.data() + n * R : raw_local.data() + tid * R;
+    orient_and_pool(image.data + n * hw, binned.data() + tid * 8 * hw, raw, bins, g, math, fast);
     float* o = out.data + n * R;
     if (fast)
       cpu_kernels().framevec_dsift_normalise_forward(raw, o, frames, math);
     else
       ref::dsift_normalise_forward(raw, o, frames, math);
-  }
+  });
 }
 
 void dsift_backward(const View& image, const View& d_out, const View& d_image, const DsiftParams& p,
@@ -98,32 +104,40 @@ void dsift_backward(const View& image, const View& d_out, const View& d_image, c
   PI_CHECK(!have || (saved->bins.size() == static_cast<size_t>(N * hw) &&
                      saved->raw.size() == static_cast<size_t>(N * R)),
            "dsift backward: the saved intermediates do not match the image ", image.shape.str());
-  // Without saved intermediates, the exact-math forward's are recomputed.
-  std::vector<float> bins_local(have ? 0 : static_cast<size_t>(hw)), raw_local(have ? 0 : static_cast<size_t>(R));
-  std::vector<float> binned(static_cast<size_t>(8 * hw));  // [H, W, 8] (fast) or [8, H, W]; then its gradient
-  std::vector<float> d_raw(static_cast<size_t>(R));
-  for (int64_t n = 0; n < N; ++n) {
+  // Without saved intermediates, the exact-math forward's are recomputed. Parallel over samples as the forward,
+  // with per-thread scratch.
+  const int threads = sample_threads(N);
+  if (fast) (void)cpu_kernels();  // resolved (and any error thrown) outside the parallel region
+  std::vector<float> bins_local(have ? 0 : static_cast<size_t>(threads * hw));
+  std::vector<float> raw_local(have ? 0 : static_cast<size_t>(threads * R));
+  std::vector<float> binned_all(static_cast<size_t>(threads * 8 * hw));  // [H, W, 8] (fast) or [8, H, W]; its grad
+  std::vector<float> d_raw_all(static_cast<size_t>(threads * R));
+  for_each_sample(N, [&](int64_t n, int64_t tid) {
+    float* binned = binned_all.data() + tid * 8 * hw;
+    float* d_raw = d_raw_all.data() + tid * R;
     const float* x = image.data + n * hw;
-    const float* bins = have ? saved->bins.data() + n * hw : bins_local.data();
-    const float* raw = have ? saved->raw.data() + n * R : raw_local.data();
-    if (!have) orient_and_pool(x, binned.data(), raw_local.data(), bins_local.data(), g, DsiftMath::exact, fast);
-    std::fill(d_raw.begin(), d_raw.end(), 0.0f);
+    float* bins_n = have ? nullptr : bins_local.data() + tid * hw;
+    float* raw_n = have ? nullptr : raw_local.data() + tid * R;
+    const float* bins = have ? saved->bins.data() + n * hw : bins_n;
+    const float* raw = have ? saved->raw.data() + n * R : raw_n;
+    if (!have) orient_and_pool(x, binned, raw_n, bins_n, g, DsiftMath::exact, fast);
+    std::fill(d_raw, d_raw + R, 0.0f);
     const float* g_out = d_out.data + n * R;
     if (fast)
-      cpu_kernels().framevec_dsift_normalise_backward(raw, g_out, d_raw.data(), frames);
+      cpu_kernels().framevec_dsift_normalise_backward(raw, g_out, d_raw, frames);
     else
-      ref::dsift_normalise_backward(raw, g_out, d_raw.data(), frames);
+      ref::dsift_normalise_backward(raw, g_out, d_raw, frames);
     // The pooling is linear: its backward needs no forward values.
-    float* d_binned = binned.data();
-    std::fill(binned.begin(), binned.end(), 0.0f);
+    float* d_binned = binned;
+    std::fill(binned, binned + 8 * hw, 0.0f);
     if (fast) {
-      cpu_kernels().interleaved_dsift_pool_backward(d_raw.data(), d_binned, g);
+      cpu_kernels().interleaved_dsift_pool_backward(d_raw, d_binned, g);
       cpu_kernels().interleaved_dsift_orient_backward(x, d_binned, d_image.data + n * hw, g.height, g.width, bins);
     } else {
-      ref::dsift_pool_backward(d_raw.data(), d_binned, g);
+      ref::dsift_pool_backward(d_raw, d_binned, g);
       ref::dsift_orient_backward(x, d_binned, d_image.data + n * hw, g.height, g.width, bins);
     }
-  }
+  });
 }
 
 }  // namespace preimage::kernels

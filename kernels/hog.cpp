@@ -1,9 +1,10 @@
 // Launchers for kernels/hog.h: check devices and shapes, then run the CUDA kernels (kernels/cuda/hog.cu, whole batch)
-// or, per sample of the batch, the cellrow path (all three steps, forward and backward) or, when cpu_path() is
+// or, per sample of the batch (in parallel over the samples of a batch: engine/threads.h), the cellrow path (all three steps, forward and backward) or, when cpu_path() is
 // reference, the CPU reference.
 #include "kernels/hog.h"
 #include "kernels/cpu_isa.h"
 
+#include "engine/threads.h"
 #include "kernels/cuda/hog.h"
 #include "kernels/dispatch.h"
 
@@ -36,14 +37,14 @@ void hog_gradient_forward(const View& image, const View& grad, const View& chann
   if (image.device == Device::cuda)
     return cuda::hog_gradient_forward(s.n(), s.c(), s.h(), s.w(), image.data, grad.data, channel.data);
   const bool fast = cpu_path() == CpuPath::fast;
-  for (int64_t n = 0; n < s.n(); ++n) {
+  for_each_sample(s.n(), [&](int64_t n, int) {
     if (fast) {
       cpu_kernels().cellrow_hog_gradient_forward(image.batch(n).data, s.c(), s.h(), s.w(), grad.batch(n).data,
                                     channel.batch(n).data);
     } else {
       ref::hog_gradient_forward(image.batch(n).data, s.c(), s.h(), s.w(), grad.batch(n).data, channel.batch(n).data);
     }
-  }
+  });
 }
 
 void hog_gradient_backward(const View& channel, const View& d_grad, const View& d_image) {
@@ -57,7 +58,7 @@ void hog_gradient_backward(const View& channel, const View& d_grad, const View& 
   if (d_image.device == Device::cuda)
     return cuda::hog_gradient_backward(s.n(), s.c(), s.h(), s.w(), channel.data, d_grad.data, d_image.data);
   const bool fast = cpu_path() == CpuPath::fast;
-  for (int64_t n = 0; n < s.n(); ++n) {
+  for_each_sample(s.n(), [&](int64_t n, int) {
     if (fast) {
       cpu_kernels().cellrow_hog_gradient_backward(channel.batch(n).data, d_grad.batch(n).data, s.c(), s.h(), s.w(),
                                      d_image.batch(n).data);
@@ -65,7 +66,7 @@ void hog_gradient_backward(const View& channel, const View& d_grad, const View& 
       ref::hog_gradient_backward(channel.batch(n).data, d_grad.batch(n).data, s.c(), s.h(), s.w(),
                                  d_image.batch(n).data);
     }
-  }
+  });
 }
 
 namespace {
@@ -87,13 +88,13 @@ void hog_binning_forward(const View& grad, const HogBinningParams& p, const View
   if (grad.device == Device::cuda)
     return cuda::hog_binning_forward(grad.shape.n(), grad.shape.h(), grad.shape.w(), p, grad.data, hist.data);
   const bool fast = cpu_path() == CpuPath::fast;
-  for (int64_t n = 0; n < grad.shape.n(); ++n) {
+  for_each_sample(grad.shape.n(), [&](int64_t n, int) {
     if (fast) {
       cpu_kernels().cellrow_hog_binning_forward(grad.batch(n).data, grad.shape.h(), grad.shape.w(), p, hist.batch(n).data);
     } else {
       ref::hog_binning_forward(grad.batch(n).data, grad.shape.h(), grad.shape.w(), p, hist.batch(n).data);
     }
-  }
+  });
 }
 
 void hog_binning_backward(const View& grad, const View& d_hist, const HogBinningParams& p, const View& d_grad) {
@@ -106,7 +107,7 @@ void hog_binning_backward(const View& grad, const View& d_hist, const HogBinning
                                       d_grad.data);
   }
   const bool fast = cpu_path() == CpuPath::fast;
-  for (int64_t n = 0; n < grad.shape.n(); ++n) {
+  for_each_sample(grad.shape.n(), [&](int64_t n, int) {
     if (fast) {
       cpu_kernels().cellrow_hog_binning_backward(grad.batch(n).data, d_hist.batch(n).data, grad.shape.h(), grad.shape.w(), p,
                                     d_grad.batch(n).data);
@@ -114,7 +115,7 @@ void hog_binning_backward(const View& grad, const View& d_hist, const HogBinning
       ref::hog_binning_backward(grad.batch(n).data, d_hist.batch(n).data, grad.shape.h(), grad.shape.w(), p,
                                 d_grad.batch(n).data);
     }
-  }
+  });
 }
 
 namespace {
@@ -135,12 +136,12 @@ void hog_normalise_forward(const View& hist, HogVariant v, const View& out) {
   if (hist.device == Device::cuda)
     return cuda::hog_normalise_forward(hist.shape.n(), hist.shape.h(), hist.shape.w(), no, v, hist.data, out.data);
   const bool fast = cpu_path() == CpuPath::fast;
-  for (int64_t n = 0; n < hist.shape.n(); ++n) {
+  for_each_sample(hist.shape.n(), [&](int64_t n, int) {
     if (fast)
       cpu_kernels().cellrow_hog_normalise_forward(hist.batch(n).data, hist.shape.h(), hist.shape.w(), no, v, out.batch(n).data);
     else
       ref::hog_normalise_forward(hist.batch(n).data, hist.shape.h(), hist.shape.w(), no, v, out.batch(n).data);
-  }
+  });
 }
 
 void hog_normalise_backward(const View& hist, const View& d_out, HogVariant v, const View& d_hist) {
@@ -153,7 +154,7 @@ void hog_normalise_backward(const View& hist, const View& d_out, HogVariant v, c
                                         d_hist.data);
   }
   const bool fast = cpu_path() == CpuPath::fast;
-  for (int64_t n = 0; n < hist.shape.n(); ++n) {
+  for_each_sample(hist.shape.n(), [&](int64_t n, int) {
     if (fast) {
       cpu_kernels().cellrow_hog_normalise_backward(hist.batch(n).data, d_out.batch(n).data, hist.shape.h(), hist.shape.w(), no, v,
                                       d_hist.batch(n).data);
@@ -161,7 +162,7 @@ void hog_normalise_backward(const View& hist, const View& d_out, HogVariant v, c
       ref::hog_normalise_backward(hist.batch(n).data, d_out.batch(n).data, hist.shape.h(), hist.shape.w(), no, v,
                                   d_hist.batch(n).data);
     }
-  }
+  });
 }
 
 }  // namespace preimage::kernels

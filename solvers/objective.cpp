@@ -28,11 +28,20 @@ Var build_objective(Tape& t, Var x, const Representation& phi, Var phi0, Var mas
 
 Var build_objective_vars(Tape& t, Var x, const Representation& phi, Var phi0, Var mask, const ObjectiveParams& p,
                          int tau_y, int tau_x, ObjectiveVars* vars) {
+  return build_objective_vars(t, x, phi, phi0, mask, p, std::vector<int64_t>{tau_y}, std::vector<int64_t>{tau_x},
+                              vars);
+}
+
+Var build_objective_vars(Tape& t, Var x, const Representation& phi, Var phi0, Var mask, const ObjectiveParams& p,
+                         const std::vector<int64_t>& tau_y, const std::vector<int64_t>& tau_x, ObjectiveVars* vars) {
   const Shape s = t.shape(x);
+  PI_CHECK(!tau_y.empty() && tau_y.size() == tau_x.size(), "build_objective_vars: ", tau_y.size(), " vertical and ",
+           tau_x.size(), " horizontal jitter shifts");
   Var xin = x;
   if (p.jitter > 1) {
     // x is (T-1) larger than the representation's input; eq. 7 crops a window shifted by tau.
-    xin = ops::crop(t, x, tau_y, tau_x, s[2] - (p.jitter - 1), s[3] - (p.jitter - 1));
+    const int64_t h = s[2] - (p.jitter - 1), w = s[3] - (p.jitter - 1);
+    xin = tau_y.size() == 1 ? ops::crop(t, x, tau_y[0], tau_x[0], h, w) : ops::crop_each(t, x, tau_y, tau_x, h, w);
   }
   if (p.form == ObjectiveForm::cvpr && p.sigma != 1.0f) xin = ops::scale(t, xin, p.sigma);
   Var features = phi(t, xin);

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <random>
+#include <vector>
 
 #include "engine/ops.h"
 
@@ -52,6 +53,10 @@ ObjectiveTerms terms_from_values(const float values[ObjectiveVars::kCount], floa
 // read). phi0 (and mask, if valid) are constants already on the tape. tau = jitter offset (top, left) in [0, T-1].
 Var build_objective_vars(Tape& t, Var x, const Representation& phi, Var phi0, Var mask, const ObjectiveParams& p,
                          int tau_y, int tau_x, ObjectiveVars* vars);
+// The same with one jitter shift per sample of x [N, C, H, W] (tau_y[n], tau_x[n]: N entries each), for a batch of
+// independent inversions (solvers/preimage.h invert_batch); one entry shifts every sample alike.
+Var build_objective_vars(Tape& t, Var x, const Representation& phi, Var phi0, Var mask, const ObjectiveParams& p,
+                         const std::vector<int64_t>& tau_y, const std::vector<int64_t>& tau_x, ObjectiveVars* vars);
 // The same, reading the four values back into `terms` when given (one device->host copy per term).
 Var build_objective(Tape& t, Var x, const Representation& phi, Var phi0, Var mask, const ObjectiveParams& p,
                     int tau_y, int tau_x, ObjectiveTerms* terms);

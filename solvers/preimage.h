@@ -72,4 +72,34 @@ PreimageResult invert(const PreimageProblem& problem, const ObjectiveParams& obj
                       const std::vector<int>& snapshot_at = {},
                       const std::function<void(int, const View&)>& snapshot = {});
 
+// A batch of independent inversions of images of one shape through one representation, optimised together: every
+// iteration is one pass of the tape over the [N, C, H, W] batch (docs/preimage.md, "Batched inversion"). Each
+// sample n keeps its own seed (initial noise and jitter shifts), its own optimiser state, its own momentum rate and
+// its own normalised loss, and the objective is the sum of the per-sample objectives, whose gradient with respect
+// to sample n is that sample's own gradient: so sample n's image is bit for bit what invert() returns for it alone
+// (tests/test_preimage_batch.cpp), provided the representation treats the samples of a batch independently with
+// the same arithmetic as one sample (true of HOG, HOGb, DSIFT and LBP on every device).
+struct BatchProblem {
+  Representation phi;
+  const View* phi0 = nullptr;   // target features [N, ...]
+  const View* mask = nullptr;   // optional binary mask of phi0's shape
+  Shape image_shape;            // [N, C, H, W]
+  const View* init = nullptr;   // optional starting images [N, C, H, W]; else noise from each sample's seed
+  std::vector<uint64_t> seeds;  // one per sample: what SolverParams::seed is to invert()
+};
+
+struct BatchResult {
+  Tensor images;                          // [N, C, H, W] on the solver's device, zero-mean domain
+  std::vector<ObjectiveTerms> final_terms;  // per sample, evaluated at its returned image, no jitter
+  std::vector<IterationStats> trace;      // per iteration: the terms summed over the batch
+};
+
+// As invert(), for the batch: progress(iteration, terms summed over the batch); snapshot(iteration, images
+// [N, C, H, W] on the host). A non-finite objective (any sample) throws, naming the iteration; callers that want the
+// other samples' results then invert each sample alone (tools/preimage/cmd_invert.cpp does).
+BatchResult invert_batch(const BatchProblem& problem, const ObjectiveParams& objective, const SolverParams& solver,
+                         const std::function<void(int, const ObjectiveTerms&)>& progress = {},
+                         const std::vector<int>& snapshot_at = {},
+                         const std::function<void(int, const View&)>& snapshot = {});
+
 }  // namespace preimage::solvers

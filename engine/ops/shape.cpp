@@ -55,4 +55,27 @@ Var crop(Tape& t, Var x, int64_t top, int64_t left, int64_t height, int64_t widt
   });
 }
 
+Var crop_each(Tape& t, Var x, const std::vector<int64_t>& tops, const std::vector<int64_t>& lefts, int64_t height,
+              int64_t width) {
+  View xv = t.value(x);
+  const int64_t n = xv.shape.ndim() == 4 ? xv.shape[0] : 0;
+  PI_CHECK(static_cast<int64_t>(tops.size()) == n && static_cast<int64_t>(lefts.size()) == n,
+           "crop_each: x ", xv.shape.str(), " needs one window per sample, got ", tops.size(), " tops and ",
+           lefts.size(), " lefts");
+  Shape ys = xv.shape;
+  ys[2] = height;
+  ys[3] = width;
+  Tensor y = Tensor::empty(ys, xv.device);
+  for (int64_t i = 0; i < n; ++i) {
+    kernels::crop_shape(xv.batch(i).shape, tops[i], lefts[i], height, width);  // checks the window
+    kernels::crop_forward(xv.batch(i), y.view().batch(i), tops[i], lefts[i]);
+  }
+  return t.record(Op::crop, std::move(y), {x}, [x, tops, lefts](Tape& tp, const View& d_y) {
+    const View d_x = tp.grad_of(x);
+    for (size_t i = 0; i < tops.size(); ++i)
+      kernels::crop_backward(d_y.batch(static_cast<int64_t>(i)), d_x.batch(static_cast<int64_t>(i)), tops[i],
+                             lefts[i]);
+  });
+}
+
 }  // namespace preimage::ops

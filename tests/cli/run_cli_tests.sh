@@ -87,6 +87,38 @@ if "$bin" invert "$photo" --size 64 --iters 40 --restarts 2 --snapshots 20 --out
   ok "invert: restarts, snapshots, sheet, gallery, config and metrics"
 else bad "invert: full outputs"; cat "$work/stderr"; ls -R "$work/inv"; fi
 
+# --- invert --batch: a folder of mixed sizes (grouped by size within a chunk), restarts split across batches, a
+# failing input among them; every output byte is the unbatched run's ---
+mkdir -p "$work/mixed"
+cp "$data"/decoder_photos/synthetic_*.png "$data/tiny_7x7.png" "$work/mixed/"
+/usr/bin/python3 -c "from PIL import Image; Image.open('$photo').convert('L').resize((64, 56)).save('$work/mixed/astro.png')"
+"$bin" invert "$work/mixed" --iters 15 --restarts 2 --snapshots 10 --batch 1 --out "$work/b1" >/dev/null 2>&1
+rc1=$?
+"$bin" invert "$work/mixed" --iters 15 --restarts 2 --snapshots 10 --batch 3 --out "$work/b3" >"$work/stdout" 2>&1
+rc3=$?
+same=1
+for f in "$work"/b1/*.png "$work"/b1/snapshots/*.png; do
+  cmp -s "$f" "$work/b3/${f#"$work"/b1/}" || { same=0; echo "differs: ${f#"$work"/b1/}"; }
+done
+n1=$(ls "$work"/b1/*_r1.png | wc -l)
+if [ $rc1 -eq 2 ] && [ $rc3 -eq 2 ] && [ $same -eq 1 ] && [ "$n1" -eq 5 ] && grep -q "batch of 3" "$work/stdout" &&
+   /usr/bin/python3 - "$work/b1/metrics.json" "$work/b3/metrics.json" <<'PY'
+import json, sys
+a, b = (json.load(open(f)) for f in sys.argv[1:])
+assert [i["file"] for i in a["images"]] == [i["file"] for i in b["images"]]
+for x, y in zip(a["images"], b["images"]):
+    assert ("error" in x) == ("error" in y), (x, y)
+    if "error" in x: continue
+    assert [r["feature_error"] for r in x["runs"]] == [r["feature_error"] for r in y["runs"]], (x, y)
+    assert [r["final"] for r in x["runs"]] == [r["final"] for r in y["runs"]], (x, y)
+    assert {r["batch"] for r in x["runs"]} == {1} and max(r["batch"] for r in y["runs"]) > 1
+assert b["failures"] == 1 and [i["file"] for i in b["images"] if "error" in i][0].endswith("tiny_7x7.png")
+PY
+then ok "invert --batch 3: same PNG bytes and metrics as --batch 1 over mixed sizes, restarts and a failure"
+else bad "invert --batch 3 vs --batch 1 (rc $rc1 $rc3, same $same, $n1 second restarts)"; cat "$work/stdout"; fi
+expect_fail "invert --batch is for --rep" "--batch is for --rep" \
+  "$bin" invert "$photo" --model "$work/none.safetensors" --layer relu1 --batch 4 --out "$work/bm"
+
 # --- eval ---
 "$bin" invert "$photo" --size 64 --iters 20 --out "$work/ev" 2>/dev/null
 if "$bin" eval "$photo" "$work/ev" --size 64 >"$work/stdout" 2>&1 && grep -q mean "$work/stdout" &&

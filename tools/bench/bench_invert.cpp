@@ -1,5 +1,7 @@
 // Benchmark (not a test): seconds per 227x227 image for a pre-image by optimisation (IJCV Algorithm 1, 300
-// iterations, C = 20, alpha 6, beta 2, B 80), HOG, HOGb and DSIFT, 1 and 2 threads. --setup invert (default) is what
+// iterations, C = 20, alpha 6, beta 2, B 80), HOG, HOGb and DSIFT, 1 and 2 threads, unbatched (solvers::invert)
+// and in batches of B (solvers::invert_batch: B inversions of the photo from seeds 0..B-1, s/image = the batch's
+// time / B; sample 0 must reach the unbatched run's error exactly, as its result is bit for bit the same). --setup invert (default) is what
 // `preimage invert --rep` runs: the annealed step and, for HOG, the straight-through gradient (value of hard HOG,
 // derivative of HOGb: a HOGb forward and backward per iteration on top of hard HOG's forward); --setup papers is
 // Algorithm 1 unchanged on the representation's own derivative.
@@ -9,8 +11,11 @@
 // error (the solver is deterministic).
 //
 //   build-*/bench_invert [--runs 5] [--dsift-runs 3] [--iters 300] [--reps hog,hogb,dsift] [--json FILE]
-//                        [--cpu-path fast|reference] [--setup invert|papers]
+//                        [--cpu-path fast|reference] [--setup invert|papers] [--batches 1,8,32] [--batch-runs 1]
+//                        [--threads 1,2]
+#include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstdio>
 #include <sstream>
 #include <string>
@@ -41,7 +46,10 @@ const char* kUsage =
     "  --json FILE     also write the results as JSON\n"
     "  --cpu-path P    fast (default) or reference: the plain reference kernels, for comparison\n"
     "  --setup S       invert (default: preimage invert's annealed step and HOG straight-through gradient) or\n"
-    "                  papers (Algorithm 1 unchanged)\n";
+    "                  papers (Algorithm 1 unchanged)\n"
+    "  --batches LIST  batch sizes (default 1,8,32); 1 is the unbatched solver\n"
+    "  --batch-runs N  timed batches per batched case (default 1)\n"
+    "  --threads LIST  thread counts (default 1,2)\n";
 
 constexpr float kMeanPixel = 128.0f;  // as preimage invert: the zero-mean domain is centred on mid-grey
 
@@ -93,10 +101,59 @@ std::pair<double, double> invert_once(const features::Representation& rep, const
   return {ms / 1000.0, std::sqrt(d) / l2(ref_features)};
 }
 
+// One timed batch of b inversions of the photo from seeds 0..b-1; returns seconds per image and each sample's
+// feature error.
+std::pair<double, std::vector<double>> invert_batch_once(const features::Representation& rep, const Setup& setup,
+                                                         const Tensor& image, const Tensor& phi0,
+                                                         const Tensor& ref_features, int iters, int b) {
+  solvers::ObjectiveParams obj;
+  obj.C = 20.0f;
+  solvers::SolverParams sp;
+  sp.iterations = iters;
+  sp.anneal_from = setup.anneal_from;
+  Shape fs = phi0.shape();
+  fs[0] = b;
+  Tensor phi0s = Tensor::empty(fs);
+  for (int i = 0; i < b; ++i) std::copy(phi0.data(), phi0.data() + phi0.numel(), phi0s.data() + i * phi0.numel());
+  solvers::BatchProblem pb;
+  pb.phi = setup.phi;
+  const View phi0v = phi0s.view();
+  pb.phi0 = &phi0v;
+  pb.image_shape = Shape{b, image.shape()[1], image.shape()[2], image.shape()[3]};
+  for (int i = 0; i < b; ++i) pb.seeds.push_back(static_cast<uint64_t>(i));
+  solvers::BatchResult res;
+  const double ms = bench::time_ms([&] { res = solvers::invert_batch(pb, obj, sp); });
+  std::vector<double> errors;
+  for (int i = 0; i < b; ++i) {
+    Tensor recon = Tensor::copy_of(res.images.view().batch(i));
+    for (int64_t k = 0; k < recon.numel(); ++k) recon.data()[k] += kMeanPixel;
+    const Tensor f = rep.extract(recon.view());
+    double d = 0;
+    for (int64_t k = 0; k < f.numel(); ++k) {
+      const double e = double(f.data()[k]) - ref_features.data()[k];
+      d += e * e;
+    }
+    errors.push_back(std::sqrt(d) / l2(ref_features));
+  }
+  return {ms / 1000.0 / b, errors};
+}
+
+std::vector<int> int_list(const std::string& s, const char* what) {
+  std::vector<int> out;
+  std::stringstream ss(s);
+  for (std::string v; std::getline(ss, v, ',');) {
+    const int k = std::atoi(v.c_str());
+    PI_CHECK(k >= 1, "bench_invert: ", what, " entries must be positive integers, got '", v, "'");
+    out.push_back(k);
+  }
+  return out;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  const bench::Args args(argc, argv, {"--runs", "--dsift-runs", "--iters", "--reps", "--image", "--json", "--cpu-path", "--setup"}, kUsage);
+  const bench::Args args(argc, argv, {"--runs", "--dsift-runs", "--iters", "--reps", "--image", "--json", "--cpu-path", "--setup", "--batches",
+                         "--batch-runs", "--threads"}, kUsage);
   const int runs = args.get_int("--runs", 5), dsift_runs = args.get_int("--dsift-runs", 3);
   const int iters = args.get_int("--iters", 300);
   const std::string path = args.get("--image", "/usr/lib/python3/dist-packages/skimage/data/astronaut.png");
@@ -116,7 +173,10 @@ int main(int argc, char** argv) {
     return 2;
   }
   kernels::set_cpu_path(cpu_path == "fast" ? kernels::CpuPath::fast : kernels::CpuPath::reference);
+  const int batch_runs = args.get_int("--batch-runs", 1);
   try {
+    const std::vector<int> batches = int_list(args.get("--batches", "1,8,32"), "--batches");
+    const std::vector<int> thread_counts = int_list(args.get("--threads", "1,2"), "--threads");
     Tensor img = read_image(path, ImageChannels::rgb);
     img = rgb_to_gray(img.view());
     img = resize_bilinear(center_square(img.view()).view(), 227, 227);
@@ -124,7 +184,8 @@ int main(int argc, char** argv) {
     for (int64_t i = 0; i < x0.numel(); ++i) x0.data()[i] -= kMeanPixel;
     const double load_before = bench::load_average();
     json results = json::array();
-    std::printf("%-6s %2s  %6s  %22s  %s\n", "rep", "th", "iters", "s/image median (p10-p90)", "feature error");
+    std::printf("%-6s %2s %5s  %6s  %22s  %s\n", "rep", "th", "batch", "iters", "s/image median (p10-p90)",
+                "feature error (batch: mean, sample 0)");
     for (const std::string& name : reps) {
       const features::Representation rep = features::make_representation(name, {});
       rep.check_image(img.shape());
@@ -137,7 +198,7 @@ int main(int argc, char** argv) {
       }
       const Tensor ref_features = rep.extract(img.view());
       const int n = name == "dsift" ? dsift_runs : runs;
-      for (int threads : {1, 2}) {
+      for (int threads : thread_counts) {
         set_num_threads(threads);
         // warm-up and sanity: a short inversion must lower the objective
         {
@@ -155,26 +216,46 @@ int main(int argc, char** argv) {
           PI_CHECK(r.trace.back().terms.total < r.trace.front().terms.total, "bench_invert: ", name,
                    ": 10 iterations did not lower the objective: not timing it");
         }
-        std::vector<double> secs;
-        double err = -1;
-        for (int i = 0; i < n; ++i) {
-          const auto [s, e] = invert_once(rep, setup, img, phi0, ref_features, iters);
-          PI_CHECK(err < 0 || e == err, "bench_invert: ", name, ": run ", i, " reached feature error ", e,
-                   " instead of ", err, " (the solver should be deterministic)");
-          err = e;
-          secs.push_back(s * 1000.0);  // stats_of works in any unit; milliseconds here
+        double err = -1;  // the unbatched run's
+        for (int b : batches) {
+          std::vector<double> secs;
+          double mean_err = 0, err0 = -1;
+          if (b == 1) {
+            for (int i = 0; i < n; ++i) {
+              const auto [s, e] = invert_once(rep, setup, img, phi0, ref_features, iters);
+              PI_CHECK(err < 0 || e == err, "bench_invert: ", name, ": run ", i, " reached feature error ", e,
+                       " instead of ", err, " (the solver should be deterministic)");
+              err = e;
+              secs.push_back(s * 1000.0);  // stats_of works in any unit; milliseconds here
+            }
+            mean_err = err0 = err;
+          } else {
+            for (int i = 0; i < batch_runs; ++i) {
+              const auto [s, errors] = invert_batch_once(rep, setup, img, phi0, ref_features, iters, b);
+              PI_CHECK(err < 0 || errors[0] == err, "bench_invert: ", name, ": sample 0 of a batch of ", b,
+                       " reached feature error ", errors[0], ", the unbatched run ", err,
+                       " (they should be bit for bit equal)");
+              err0 = errors[0];
+              mean_err = 0;
+              for (double e : errors) mean_err += e / static_cast<double>(b);
+              secs.push_back(s * 1000.0);
+            }
+          }
+          bench::Stats st = bench::stats_of(secs);
+          std::printf("%-6s %2d %5d  %6d  %8.3f (%6.3f-%6.3f)  %.1f %%%s\n", name.c_str(), threads, b, iters,
+                      st.median / 1000.0, st.p10 / 1000.0, st.p90 / 1000.0, 100 * mean_err,
+                      b > 1 ? (", " + std::to_string(100 * err0).substr(0, 4) + " %").c_str() : "");
+          std::fflush(stdout);
+          results.push_back({{"representation", name},
+                             {"threads", threads},
+                             {"batch", b},
+                             {"iterations", iters},
+                             {"runs", st.runs},
+                             {"seconds_per_image", {{"median", st.median / 1000.0}, {"p10", st.p10 / 1000.0},
+                                                    {"p90", st.p90 / 1000.0}}},
+                             {"feature_error", mean_err},
+                             {"feature_error_sample0", err0}});
         }
-        bench::Stats st = bench::stats_of(secs);
-        std::printf("%-6s %2d  %6d  %8.3f (%6.3f-%6.3f)  %.1f %%\n", name.c_str(), threads, iters,
-                    st.median / 1000.0, st.p10 / 1000.0, st.p90 / 1000.0, 100 * err);
-        std::fflush(stdout);
-        results.push_back({{"representation", name},
-                           {"threads", threads},
-                           {"iterations", iters},
-                           {"runs", st.runs},
-                           {"seconds", {{"median", st.median / 1000.0}, {"p10", st.p10 / 1000.0},
-                                        {"p90", st.p90 / 1000.0}}},
-                           {"feature_error", err}});
       }
     }
     const json report = {{"benchmark", "bench_invert"},

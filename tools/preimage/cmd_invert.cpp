@@ -3,6 +3,7 @@
 //   --model F --layer L (a CNN layer, seed 001 sect. 5.2): the colour image in the network's input domain -> its
 //     layer-L code -> reconstruction(s), with the paper's per-layer C and jitter (solvers/cnn_preimage.h).
 // Both write PNGs, contact sheets, config.json, metrics.json and index.html (docs/preimage.md, docs/deep.md).
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -33,12 +34,14 @@ using nlohmann::json;
 // not recoverable from the features; we add back the mid-grey rather than the original's mean (which would leak
 // information the representation does not carry).
 constexpr float kMeanPixel = 128.0f;
+constexpr int kDefaultBatch = 8;
 
 struct InvertOptions {
   std::string input, out = "out/invert", rep = "hog", solver = "adagrad", form = "ijcv", device = "cpu";
   std::string init_decoder;  // start from a trained decoder's reconstruction instead of noise
   features::RepresentationOptions rep_options;
   int iterations = 300, restarts = 1, size = 0, snapshot_every = 0, threads = 0;
+  int batch = kDefaultBatch;  // --rep: samples (image x restart) optimised together
   float C = 20.0f, beta = 2.0f, alpha = 6.0f, B = 80.0f, eta0 = -1.0f;
   float anneal_from = -1.0f;             // < 0: 0 for --rep (annealed from the start), 1 for --model (the paper's)
   std::string hog_gradient = "bilinear";  // --rep hog: derivative of hard HOG taken through HOGb (straight-through)
@@ -84,6 +87,22 @@ Tensor extract_on(const features::Representation& rep, const Tensor& image, Devi
   Tensor on_device = image.to(device);
   return rep.extract(on_device.view()).to(Device::cpu);
 }
+
+// One input of `preimage invert --rep`: its target on the solver's device and what its outputs need, filled as its
+// restarts finish (possibly in several batches).
+struct InvertJob {
+  size_t fi = 0;
+  std::string file, stem;
+  json m;
+  std::chrono::steady_clock::time_point t0;
+  Tensor image, phi0, ref_features, init;  // image [1, 1, H, W] 0..255; init [1, 1, S, S] in the solver's domain
+  double ref_norm = 0;
+  solvers::ObjectiveParams obj;
+  GalleryRow row;
+  std::vector<json> runs;      // by restart
+  std::vector<Tensor> recons;  // by restart
+  std::string error;           // set: the input failed (recorded with this reason)
+};
 
 int run_invert(const InvertOptions& o) {
   apply_threads(o.threads);
@@ -152,6 +171,7 @@ int run_invert(const InvertOptions& o) {
   config["seed"] = o.seed;
   config["device"] = device_record(device);
   config["restarts"] = o.restarts;
+  config["batch"] = o.batch;
   config["size"] = o.size;
   config["mean_pixel"] = kMeanPixel;
   config["input_processing"] = "gray (ITU-R 601), centre square + resize when --size > 0";
@@ -163,111 +183,231 @@ int run_invert(const InvertOptions& o) {
   FolderRun folder(o.out, "file", files, o.resume, config);
   write_json((fs::path(o.out) / "config.json").string(), config);
 
+  std::vector<int> snaps;
+  for (int it = o.snapshot_every; o.snapshot_every > 0 && it <= o.iterations; it += o.snapshot_every)
+    snaps.push_back(it);
   Progress progress(50);
-  for (size_t fi = 0; fi < files.size() && !folder.stop_requested(); ++fi) {
-    if (folder.reused(fi)) continue;
-    const std::string& file = files[fi];
-    const std::string stem = stem_of(file);
-    json m = {{"file", file}, {"stem", stem}};
-    const auto t0 = std::chrono::steady_clock::now();
-    try {
-      Tensor image = load_input(file, true, o.size);
-      rep.check_image(image.shape());
-      Tensor x0 = shifted(image.view(), -kMeanPixel);
-      solvers::ObjectiveParams obj_i = obj;
-      if (obj.form == solvers::ObjectiveForm::cvpr) set_cvpr_weights(obj_i, image.shape());
-      // The target is computed by the same differentiable network the solver optimises through, on the solver's
-      // device, where it stays (only its norm is read back, once).
-      Tensor phi0;
-      {
-        Tape t(device);
-        Tensor x0d = device == Device::cpu ? Tensor() : x0.to(device);
-        Var f = t.leaf(device == Device::cpu ? x0.view() : x0d.view(), false);
-        phi0 = Tensor::copy_of(t.value(rep.phi(t, f)));
-      }
-      PI_CHECK(l2_norm(phi0.to(Device::cpu)) > 0, file,
-               ": the image's features are all zero (a flat image?): nothing to invert");
-      Tensor ref_features = extract_on(rep, image, device);
-      const double ref_norm = l2_norm(ref_features);
-      m["size"] = {image.shape()[2], image.shape()[3]};
-      json runs = json::array();
-      GalleryRow row;
-      row.stem = stem;
-      row.original = image.clone();
-      if (rep.render) {
-        row.features = rep.render(ref_features.view(), image.shape());
-        write_png((fs::path(o.out) / (stem + "_features.png")).string(), row.features.view());
-      }
-      Tensor init;  // [1, 1, S, S] in the solver's domain
-      if (init_dec) {
-        Tensor window, f;
-        init_dec->load(file, &window, &f);
-        const Tensor guess = solvers::decode_batch(init_dec->file.decoder, f.view(), device);  // [1, 3, S, S]
-        const Tensor gray = rgb_to_gray(guess.view());
-        write_png((fs::path(o.out) / (stem + "_init.png")).string(), gray.view());
-        m["init_png"] = stem + "_init.png";
-        // The decoder alone, measured as the reconstructions are (VLFeat-exact features of the gray start).
-        m["init_feature_error"] = l2_distance(extract_on(rep, gray, device).view(), ref_features.view()) / ref_norm;
-        init = shifted(gray.view(), -kMeanPixel);
-      }
-      for (int r = 0; r < o.restarts; ++r) {
-        solvers::SolverParams spr = sp;
-        spr.seed = o.seed + static_cast<uint64_t>(r);
-        solvers::PreimageProblem pb;
-        pb.phi = phi;
-        View phi0v = phi0.view();
-        pb.phi0 = &phi0v;
-        pb.image_shape = image.shape();
-        const View init_view = init_dec ? init.view() : View();
-        if (init_dec) pb.init = &init_view;
-        const auto tr = std::chrono::steady_clock::now();
-        const std::string name = o.restarts > 1 ? stem + "_r" + std::to_string(r) : stem;
-        std::vector<int> snaps;
-        for (int it = o.snapshot_every; o.snapshot_every > 0 && it <= o.iterations; it += o.snapshot_every)
-          snaps.push_back(it);
-        solvers::PreimageResult res = solvers::invert(
-            pb, obj_i, spr,
-            [&](int it, const solvers::ObjectiveTerms& terms) {
-              char line[256];
-              std::snprintf(line, sizeof line, "[%zu/%zu] %s%s: iter %d/%d  E %.4f  loss %.4f  R_a %.4f  R_tv %.4f",
-                            fi + 1, files.size(), stem.c_str(),
-                            o.restarts > 1 ? (" r" + std::to_string(r)).c_str() : "", it, o.iterations, terms.total,
-                            terms.loss, terms.r_alpha, terms.r_tv);
-              progress.update(line, it, o.iterations);
-            },
-            snaps,
-            [&](int it, const View& x) {
-              Tensor shown = shifted(x, kMeanPixel);
-              write_png((fs::path(o.out) / "snapshots" / (name + "_it" + std::to_string(it) + ".png")).string(),
-                        shown.view());
-            });
-        Tensor recon = shifted(res.image.to(Device::cpu).view(), kMeanPixel);
-        Tensor rec_features = extract_on(rep, recon, device);
-        const double err = l2_distance(rec_features.view(), ref_features.view()) / ref_norm;
-        const double secs = seconds_since(tr);
-        json run = {{"restart", r}, {"seed", spr.seed}, {"feature_error", err},
-                    {"final", terms_json(res.final_terms)}, {"seconds", secs}};
-        run.update(write_reconstruction(o.out, name, recon.view()));
-        runs.push_back(run);
-        char line[200];
-        std::snprintf(line, sizeof line, "[%zu/%zu] %s: feature error %.1f %% (%.2f s)", fi + 1, files.size(),
-                      name.c_str(), 100 * err, secs);
-        progress.done(line);
-        row.reconstructions.push_back(std::move(recon));
-        row.errors.push_back(err);
-      }
-      m["runs"] = runs;
-      m["feature_error"] = runs[0]["feature_error"];
-      m["sheet"] = stem + "_sheet.png";
-      write_png((fs::path(o.out) / (stem + "_sheet.png")).string(), row.sheet().view());
-    } catch (const WriteError&) {
-      throw;  // the disk, not the image: the next inputs would fail alike (docs/reliability.md)
-    } catch (const Error& e) {
-      m["error"] = e.what();
-      std::fprintf(stderr, "[%zu/%zu] %s: error: %s\n", fi + 1, files.size(), stem.c_str(), e.what());
+  // Prepares file fi: its target on the solver's device and what its outputs need. Throws preimage::Error for a
+  // file that cannot be inverted (the caller records it).
+  auto prepare = [&](InvertJob& job) {
+    const std::string& file = job.file;
+    Tensor image = load_input(file, true, o.size);
+    rep.check_image(image.shape());
+    Tensor x0 = shifted(image.view(), -kMeanPixel);
+    job.obj = obj;
+    if (obj.form == solvers::ObjectiveForm::cvpr) set_cvpr_weights(job.obj, image.shape());
+    // The target is computed by the same differentiable network the solver optimises through, on the solver's
+    // device, where it stays (only its norm is read back, once).
+    {
+      Tape t(device);
+      Tensor x0d = device == Device::cpu ? Tensor() : x0.to(device);
+      Var f = t.leaf(device == Device::cpu ? x0.view() : x0d.view(), false);
+      job.phi0 = Tensor::copy_of(t.value(rep.phi(t, f)));
     }
-    m["seconds"] = seconds_since(t0);
-    folder.record(fi, std::move(m));
+    PI_CHECK(l2_norm(job.phi0.to(Device::cpu)) > 0, file,
+             ": the image's features are all zero (a flat image?): nothing to invert");
+    job.ref_features = extract_on(rep, image, device);
+    job.ref_norm = l2_norm(job.ref_features);
+    job.m["size"] = {image.shape()[2], image.shape()[3]};
+    job.row.stem = job.stem;
+    job.row.original = image.clone();
+    if (rep.render) {
+      job.row.features = rep.render(job.ref_features.view(), image.shape());
+      write_png((fs::path(o.out) / (job.stem + "_features.png")).string(), job.row.features.view());
+    }
+    if (init_dec) {
+      Tensor window, f;
+      init_dec->load(file, &window, &f);
+      const Tensor guess = solvers::decode_batch(init_dec->file.decoder, f.view(), device);  // [1, 3, S, S]
+      const Tensor gray = rgb_to_gray(guess.view());
+      write_png((fs::path(o.out) / (job.stem + "_init.png")).string(), gray.view());
+      job.m["init_png"] = job.stem + "_init.png";
+      // The decoder alone, measured as the reconstructions are (VLFeat-exact features of the gray start).
+      job.m["init_feature_error"] =
+          l2_distance(extract_on(rep, gray, device).view(), job.ref_features.view()) / job.ref_norm;
+      job.init = shifted(gray.view(), -kMeanPixel);  // [1, 1, S, S] in the solver's domain
+    }
+    job.image = std::move(image);
+    job.runs.assign(static_cast<size_t>(o.restarts), json());
+    job.recons.resize(static_cast<size_t>(o.restarts));
+  };
+  auto run_name = [&](const InvertJob& job, int r) {
+    return o.restarts > 1 ? job.stem + "_r" + std::to_string(r) : job.stem;
+  };
+  // Inverts samples (job, restart) of one image shape together and writes each one's outputs.
+  auto run_batch = [&](std::vector<InvertJob>& jobs, const std::vector<std::pair<size_t, int>>& batch) {
+    const size_t k = batch.size();
+    const InvertJob& first = jobs[batch[0].first];
+    Shape shape = first.image.shape();
+    shape[0] = static_cast<int64_t>(k);
+    Shape fshape = first.phi0.shape();
+    fshape[0] = static_cast<int64_t>(k);
+    Tensor phi0 = k == 1 ? Tensor() : Tensor::empty(fshape, device);
+    Tensor init = k == 1 || !init_dec ? Tensor() : Tensor::empty(shape);
+    solvers::BatchProblem pb;
+    pb.phi = phi;
+    pb.image_shape = shape;
+    for (size_t i = 0; i < k; ++i) {
+      const InvertJob& job = jobs[batch[i].first];
+      pb.seeds.push_back(o.seed + static_cast<uint64_t>(batch[i].second));
+      if (k > 1) {
+        copy_floats(phi0.view().batch(static_cast<int64_t>(i)).data, device, job.phi0.data(), device,
+                    static_cast<size_t>(job.phi0.numel()));
+        if (init_dec)
+          std::copy(job.init.data(), job.init.data() + job.init.numel(),
+                    init.view().batch(static_cast<int64_t>(i)).data);
+      }
+    }
+    const View phi0v = k == 1 ? first.phi0.view() : phi0.view();
+    const View initv = !init_dec ? View() : k == 1 ? first.init.view() : init.view();
+    pb.phi0 = &phi0v;
+    if (init_dec) pb.init = &initv;
+    const size_t fa = batch.front().first, fb = batch.back().first;
+    const std::string label =
+        k == 1 ? "[" + std::to_string(first.fi + 1) + "/" + std::to_string(files.size()) + "] " +
+                     run_name(first, batch[0].second)
+               : "[" + std::to_string(jobs[fa].fi + 1) + "-" + std::to_string(jobs[fb].fi + 1) + "/" +
+                     std::to_string(files.size()) + "] batch of " + std::to_string(k);
+    const auto tr = std::chrono::steady_clock::now();
+    solvers::BatchResult res = solvers::invert_batch(
+        pb, first.obj, sp,
+        [&](int it, const solvers::ObjectiveTerms& terms) {
+          char line[320];
+          std::snprintf(line, sizeof line, "%s: iter %d/%d  E %.4f  loss %.4f  R_a %.4f  R_tv %.4f%s",
+                        label.c_str(), it, o.iterations, terms.total, terms.loss, terms.r_alpha, terms.r_tv,
+                        k > 1 ? " (sums)" : "");
+          progress.update(line, it, o.iterations);
+        },
+        snaps,
+        [&](int it, const View& x) {
+          for (size_t i = 0; i < k; ++i) {
+            Tensor shown = shifted(x.batch(static_cast<int64_t>(i)), kMeanPixel);
+            write_png((fs::path(o.out) / "snapshots" /
+                       (run_name(jobs[batch[i].first], batch[i].second) + "_it" + std::to_string(it) + ".png"))
+                          .string(),
+                      shown.view());
+          }
+        });
+    // A batch's wall time is shared by its samples: each run's "seconds" is its share.
+    const double secs = seconds_since(tr) / static_cast<double>(k);
+    const Tensor images = res.images.to(Device::cpu);
+    for (size_t i = 0; i < k; ++i) {
+      InvertJob& job = jobs[batch[i].first];
+      const int r = batch[i].second;
+      const std::string name = run_name(job, r);
+      Tensor recon = shifted(images.view().batch(static_cast<int64_t>(i)), kMeanPixel);
+      Tensor rec_features = extract_on(rep, recon, device);
+      const double err = l2_distance(rec_features.view(), job.ref_features.view()) / job.ref_norm;
+      json run = {{"restart", r}, {"seed", pb.seeds[i]}, {"feature_error", err},
+                  {"final", terms_json(res.final_terms[i])}, {"seconds", secs}, {"batch", k}};
+      run.update(write_reconstruction(o.out, name, recon.view()));
+      job.runs[static_cast<size_t>(r)] = run;
+      char line[200];
+      std::snprintf(line, sizeof line, "[%zu/%zu] %s: feature error %.1f %% (%.2f s%s)", job.fi + 1, files.size(),
+                    name.c_str(), 100 * err, secs, k > 1 ? " per image of the batch" : "");
+      progress.done(line);
+      job.recons[static_cast<size_t>(r)] = std::move(recon);
+      job.row.errors.resize(static_cast<size_t>(o.restarts));
+      job.row.errors[static_cast<size_t>(r)] = err;
+    }
+  };
+  // Runs a batch; when it fails (a non-finite objective in some sample), runs each of its samples alone so that the
+  // others still finish, with the results they would have had in the batch, and the failing one is named.
+  auto run_or_split = [&](std::vector<InvertJob>& jobs, const std::vector<std::pair<size_t, int>>& batch) {
+    try {
+      run_batch(jobs, batch);
+      return;
+    } catch (const WriteError&) {
+      throw;
+    } catch (const Error& e) {
+      if (batch.size() == 1) {
+        InvertJob& job = jobs[batch[0].first];
+        if (job.error.empty()) job.error = e.what();
+        return;
+      }
+    }
+    for (const auto& sample : batch) {
+      if (jobs[sample.first].error.empty()) {
+        try {
+          run_batch(jobs, {sample});
+        } catch (const WriteError&) {
+          throw;
+        } catch (const Error& e) {
+          jobs[sample.first].error = e.what();
+        }
+      }
+    }
+  };
+  auto finish_job = [&](InvertJob& job) {
+    if (job.error.empty()) {
+      try {
+        job.m["runs"] = job.runs;
+        job.m["feature_error"] = job.runs[0]["feature_error"];
+        job.m["sheet"] = job.stem + "_sheet.png";
+        job.row.reconstructions = std::move(job.recons);
+        write_png((fs::path(o.out) / (job.stem + "_sheet.png")).string(), job.row.sheet().view());
+      } catch (const WriteError&) {
+        throw;
+      } catch (const Error& e) {
+        job.error = e.what();
+      }
+    }
+    if (!job.error.empty()) {
+      job.m.erase("runs");
+      job.m.erase("feature_error");
+      job.m.erase("sheet");
+      job.m["error"] = job.error;
+      std::fprintf(stderr, "[%zu/%zu] %s: error: %s\n", job.fi + 1, files.size(), job.stem.c_str(),
+                   job.error.c_str());
+    }
+    job.m["seconds"] = seconds_since(job.t0);
+    folder.record(job.fi, std::move(job.m));
+  };
+  // Chunks of consecutive files holding about --batch samples (file x restart); within a chunk the samples are
+  // grouped by image size (no padding), each group inverted in batches of at most --batch.
+  size_t fi = 0;
+  while (fi < files.size() && !folder.stop_requested()) {
+    std::vector<InvertJob> jobs;
+    int samples = 0;
+    for (; fi < files.size() && samples < o.batch && !folder.stop_requested(); ++fi) {
+      if (folder.reused(fi)) continue;
+      InvertJob job;
+      job.fi = fi;
+      job.file = files[fi];
+      job.stem = stem_of(job.file);
+      job.m = {{"file", job.file}, {"stem", job.stem}};
+      job.t0 = std::chrono::steady_clock::now();
+      try {
+        prepare(job);
+        samples += o.restarts;
+      } catch (const WriteError&) {
+        throw;
+      } catch (const Error& e) {
+        job.error = e.what();
+      }
+      jobs.push_back(std::move(job));
+    }
+    std::vector<bool> grouped(jobs.size(), false);
+    for (size_t j = 0; j < jobs.size(); ++j) {
+      if (grouped[j] || !jobs[j].error.empty()) continue;
+      std::vector<std::pair<size_t, int>> batch;
+      for (size_t q = j; q < jobs.size(); ++q) {
+        if (grouped[q] || !jobs[q].error.empty() || !(jobs[q].image.shape() == jobs[j].image.shape())) continue;
+        grouped[q] = true;
+        for (int r = 0; r < o.restarts; ++r) {
+          batch.emplace_back(q, r);
+          if (static_cast<int>(batch.size()) == o.batch) {
+            if (!folder.stop_requested()) run_or_split(jobs, batch);
+            batch.clear();
+          }
+        }
+      }
+      if (!batch.empty() && !folder.stop_requested()) run_or_split(jobs, batch);
+    }
+    // After a SIGINT/SIGTERM the batch under way finishes; inputs with restarts still to run are left for --resume.
+    for (InvertJob& job : jobs)
+      if (!job.error.empty() || std::all_of(job.runs.begin(), job.runs.end(), [](const json& r) { return !r.is_null(); }))
+        finish_job(job);
   }
   const std::string index = (fs::path(o.out) / "index.html").string();
   write_gallery(index, "preimage invert --rep " + o.rep, gallery_rows(folder.entries()), config);
@@ -480,13 +620,18 @@ void register_invert(CLI::App& app) {
       ->capture_default_str()->check(CLI::Range(0, 4096));
   cmd->add_option("--snapshots", o->snapshot_every, "write a snapshot every N iterations to snapshots/")
       ->check(CLI::Range(0, 100000));
+  CLI::Option* batch_opt = cmd->add_option("--batch", o->batch,
+                  "--rep: invert up to B images (x restarts) of one size together, one tape pass per iteration; "
+                  "each result is bit for bit the one of inverting the image alone")
+      ->capture_default_str()->check(CLI::Range(1, 4096));
   add_resume_option(cmd, &o->resume);
   add_threads_option(cmd, &o->threads);
   add_device_option(cmd, &o->device);
-  cmd->callback([o, rep_opt, C_opt] {
+  cmd->callback([o, rep_opt, C_opt, batch_opt] {
     o->rep_given = rep_opt->count() > 0;
     o->C_given = C_opt->count() > 0;
     if (!o->model.empty()) {
+      PI_CHECK(batch_opt->count() == 0, "--batch is for --rep; --model inverts one image at a time");
       set_exit_code(run_invert_model(*o));
       return;
     }

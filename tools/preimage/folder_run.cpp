@@ -35,7 +35,7 @@ std::string g_command_line;
 
 // Fields that cannot change a result: an earlier run with other values may be resumed.
 json comparable(json config) {
-  for (const char* k : {"threads", "files", "input"}) config.erase(k);
+  for (const char* k : {"threads", "batch", "files", "input"}) config.erase(k);
   return config;
 }
 
