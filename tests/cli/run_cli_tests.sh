@@ -89,12 +89,12 @@ else bad "invert: full outputs"; cat "$work/stderr"; ls -R "$work/inv"; fi
 
 # --- invert --batch: a folder of mixed sizes (grouped by size within a chunk), restarts split across batches, a
 # failing input among them; every output byte is the unbatched run's ---
-mkdir -p "$work/mixed"
-cp "$data"/decoder_photos/synthetic_*.png "$data/tiny_7x7.png" "$work/mixed/"
-/usr/bin/python3 -c "from PIL import Image; Image.open('$photo').convert('L').resize((64, 56)).save('$work/mixed/astro.png')"
-"$bin" invert "$work/mixed" --iters 15 --restarts 2 --snapshots 10 --batch 1 --out "$work/b1" >/dev/null 2>&1
+mkdir -p "$work/sizes"
+cp "$data"/decoder_photos/synthetic_*.png "$data/tiny_7x7.png" "$work/sizes/"
+/usr/bin/python3 -c "from PIL import Image; Image.open('$photo').convert('L').resize((64, 56)).save('$work/sizes/astro.png')"
+"$bin" invert "$work/sizes" --iters 15 --restarts 2 --snapshots 10 --batch 1 --out "$work/b1" >/dev/null 2>&1
 rc1=$?
-"$bin" invert "$work/mixed" --iters 15 --restarts 2 --snapshots 10 --batch 3 --out "$work/b3" >"$work/stdout" 2>&1
+"$bin" invert "$work/sizes" --iters 15 --restarts 2 --snapshots 10 --batch 3 --out "$work/b3" >"$work/stdout" 2>&1
 rc3=$?
 same=1
 for f in "$work"/b1/*.png "$work"/b1/snapshots/*.png; do
@@ -111,7 +111,7 @@ for x, y in zip(a["images"], b["images"]):
     if "error" in x: continue
     assert [r["feature_error"] for r in x["runs"]] == [r["feature_error"] for r in y["runs"]], (x, y)
     assert [r["final"] for r in x["runs"]] == [r["final"] for r in y["runs"]], (x, y)
-    assert {r["batch"] for r in x["runs"]} == {1} and max(r["batch"] for r in y["runs"]) > 1
+    assert {r["batch"] for r in x["runs"]} == {1} and max(r["batch"] for r in y["runs"]) > 1, (x["file"], x["runs"], y["runs"])
 assert b["failures"] == 1 and [i["file"] for i in b["images"] if "error" in i][0].endswith("tiny_7x7.png")
 PY
 then ok "invert --batch 3: same PNG bytes and metrics as --batch 1 over mixed sizes, restarts and a failure"

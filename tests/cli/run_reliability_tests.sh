@@ -32,7 +32,8 @@ same_outputs() {
 import json, sys
 def strip(j):
     if isinstance(j, dict):
-        return {k: strip(v) for k, v in j.items() if "seconds" not in k}
+        # timings, and how many shared a batch (results do not depend on it)
+        return {k: strip(v) for k, v in j.items() if "seconds" not in k and k != "batch"}
     if isinstance(j, list):
         return [strip(v) for v in j]
     return j
@@ -47,7 +48,8 @@ entries() { "$py" -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["i
 wait_entries() { for _ in $(seq 1 1200); do [ "$(entries "$1")" -ge "$2" ] && return; kill -0 "$3" 2>/dev/null || return; sleep 0.02; done; }
 
 base=(invert --rep hog --size 96 --threads 1)
-inv=("${base[@]}" --iters 300)
+# --batch 1: the kill -9 and Ctrl-C below land between images; the batched run is interrupted further down.
+inv=("${base[@]}" --iters 300 --batch 1)
 
 # --- a folder with bad images: the good ones done, the bad ones listed, exit 2 ---
 "$bin" "${base[@]}" --iters 20 "$work/mixed" --out "$work/mixed_out" >"$work/log_m" 2>&1; rc=$?
@@ -107,6 +109,15 @@ rm "$work/int/synthetic_2_16bit.png"
 grep -q -- "3 of 4 inputs already done" "$work/log_r" && ok "--resume redoes an image whose file was removed" ||
   { bad "--resume redoes an image whose file was removed"; cat "$work/log_r"; }
 same_outputs "... and gives the same bytes" "$work/ref" "$work/int"
+
+# --- batched: stopped between two batches of 2 (test hook), resumed with another batch size: the bytes of the
+# unbatched run ---
+PREIMAGE_TEST_STOP_AFTER=2 "$bin" "${base[@]}" --iters 300 --batch 2 "$work/photos" --out "$work/b_int" >"$work/log_b" 2>&1; rc=$?
+[ $rc = 130 ] && [ "$(entries "$work/b_int")" = 2 ] && ok "invert --batch 2: interrupted after the first batch" ||
+  { bad "invert --batch 2: interrupted after the first batch (rc $rc, $(entries "$work/b_int") entries)"; cat "$work/log_b"; }
+"$bin" "${base[@]}" --iters 300 --batch 3 "$work/photos" --out "$work/b_int" --resume >"$work/log_b2" 2>&1 ||
+  bad "invert --batch 3 --resume"
+same_outputs "batched: interrupted + --resume with another --batch = one unbatched run (invert)" "$work/ref" "$work/b_int"
 
 # --- features and decode: interrupted (test hook: as a Ctrl-C after N inputs), resumed ---
 "$bin" features --rep hog "$work/photos" --out "$work/f_ref" >/dev/null 2>&1 || bad "features: uninterrupted run"
