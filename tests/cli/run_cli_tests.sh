@@ -119,6 +119,46 @@ else bad "invert --batch 3 vs --batch 1 (rc $rc1 $rc3, same $same, $n1 second re
 expect_fail "invert --batch is for --rep" "--batch is for --rep" \
   "$bin" invert "$photo" --model "$work/none.safetensors" --layer relu1 --batch 4 --out "$work/bm"
 
+# --- --shard i/n and merge: the shards of a folder, merged, are the bytes of one run over it ---
+mkdir -p "$work/shards"
+for cmdname in invert features; do
+  args=(--out "$work/sh_all_$cmdname"); [ $cmdname = invert ] && args+=(--iters 10 --snapshots 5)
+  "$bin" $cmdname "$work/sizes" "${args[@]}" >/dev/null 2>&1
+  for i in 0 1 2; do
+    args=(--out "$work/sh_${cmdname}_$i" --shard $i/3); [ $cmdname = invert ] && args+=(--iters 10 --snapshots 5)
+    "$bin" $cmdname "$work/sizes" "${args[@]}" >/dev/null 2>&1
+  done
+  "$bin" merge "$work/sh_${cmdname}_0" "$work/sh_${cmdname}_1" "$work/sh_${cmdname}_2" --out "$work/sh_m_$cmdname" \
+    >"$work/stdout" 2>&1; rc=$?
+  a="$work/sh_all_$cmdname" m="$work/sh_m_$cmdname" same=1
+  [ "$(cd "$a" && find . -type f ! -name '*.json' ! -name '*.html' | sort)" = \
+    "$(cd "$m" && find . -type f ! -name '*.json' ! -name '*.html' | sort)" ] || { same=0; echo "file lists differ"; }
+  for f in $(cd "$a" && find . -type f ! -name '*.json' ! -name '*.html'); do cmp -s "$a/$f" "$m/$f" || { same=0; echo "differs: $f"; }; done
+  sizes=$(for i in 0 1 2; do /usr/bin/python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["images"]))' "$work/sh_${cmdname}_$i/metrics.json"; done | tr '\n' ' ')
+  if [ $rc -eq 2 ] && [ $same -eq 1 ] && /usr/bin/python3 - "$a/metrics.json" "$m/metrics.json" "$m/config.json" <<'PY'
+import json, sys
+def strip(j):
+    if isinstance(j, dict):
+        return {k: strip(v) for k, v in j.items() if "seconds" not in k and k != "batch"}
+    if isinstance(j, list):
+        return [strip(v) for v in j]
+    return j
+a, b, c = (json.load(open(f)) for f in sys.argv[1:])
+assert strip(a) == strip(b), "metrics differ"
+assert len(c["files"]) == len(a["images"]) == 6 and c["shard"] is None and len(c["merged_from"]) == 3
+PY
+  then ok "$cmdname --shard i/3 + merge = one run over the folder (shard sizes $sizes)"
+  else bad "$cmdname --shard + merge (rc $rc, same $same)"; cat "$work/stdout"; fi
+done
+expect_fail "merge: a missing shard is named" "shards 2 of 3 are missing" \
+  "$bin" merge "$work/sh_invert_0" "$work/sh_invert_1" --out "$work/sh_bad"
+expect_fail "merge: a repeated shard" "are both shard 0/3" \
+  "$bin" merge "$work/sh_invert_0" "$work/sh_invert_0" "$work/sh_invert_1" --out "$work/sh_bad"
+expect_fail "merge: shards of different commands" "other settings" \
+  "$bin" merge "$work/sh_invert_0" "$work/sh_features_1" "$work/sh_invert_2" --out "$work/sh_bad"
+expect_fail "merge: a run without --shard" "is not a shard" "$bin" merge "$work/sh_all_invert" --out "$work/sh_bad"
+expect_fail "--shard: malformed" "expected i/n with 0 <= i < n" "$bin" features "$work/sizes" --shard 3/3 --out "$work/sh_bad"
+
 # --- eval ---
 "$bin" invert "$photo" --size 64 --iters 20 --out "$work/ev" 2>/dev/null
 if "$bin" eval "$photo" "$work/ev" --size 64 >"$work/stdout" 2>&1 && grep -q mean "$work/stdout" &&

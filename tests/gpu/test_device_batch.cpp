@@ -83,7 +83,7 @@ TEST_CASE("device batch: HOGb and DSIFT batches on cuda equal each sample alone 
   // device the batch is each inversion alone bit for bit, in the emulated build and on a GPU (same kernels, same
   // per-sample reduction trees). Against the CPU the bounds are those of the single-image end-to-end test (atol 1e-3
   // pixel: a GPU's FMA contraction in the regulariser and optimiser kernels).
-  const Tensor x0 = windows(3, 24);
+  const Tensor x0 = windows(3, 28);  // DSIFT's default frame is 25 pixels
   for (const std::string rep : {"hogb", "dsift"}) {
     INFO(rep);
     const Run cuda = run_on(Device::cuda, rep, x0, 4);

@@ -13,6 +13,7 @@
 #include "tools/preimage/folder_run.h"
 #include "tools/preimage/gallery.h"
 #include "tools/preimage/run_common.h"
+#include "tools/preimage/shard.h"
 #include "weights/safetensors.h"
 
 namespace preimage::tools {
@@ -24,6 +25,7 @@ struct FeaturesOptions {
   features::RepresentationOptions rep_options;
   bool gray = false, resume = false;
   int size = 0, threads = 0;
+  std::string shard;  // --shard i/n
 };
 
 int run_features(const FeaturesOptions& o) {
@@ -32,10 +34,12 @@ int run_features(const FeaturesOptions& o) {
   const features::Representation rep = features::make_representation(o.rep, o.rep_options);
   PI_CHECK(device == Device::cpu || o.rep != "sift-grid", "--rep sift-grid runs on the CPU only (its keypoints come "
            "from VLFeat's vl_sift); use --device cpu");
-  const std::vector<std::string> files = collect_images(o.input);
+  const Shard shard = parse_shard(o.shard);
+  const std::vector<std::string> files = select_shard(collect_images(o.input), shard);
   prepare_output_dir(o.out);
   nlohmann::json config = run_record("features");
   config["input"] = o.input;
+  config["shard"] = shard_record(shard);
   config["files"] = files;
   config["representation"] = rep.params;
   config["gray"] = o.gray || rep.gray_input;
@@ -113,6 +117,7 @@ void register_features(CLI::App& app) {
   cmd->add_flag("--gray", o->gray, "use the gray image even where the representation accepts colour (HOG)");
   cmd->add_option("--size", o->size, "centre-crop to a square and resize to SIZE x SIZE (0 keeps the size)")
       ->check(CLI::Range(0, 4096));
+  add_shard_option(cmd, &o->shard);
   add_resume_option(cmd, &o->resume);
   add_threads_option(cmd, &o->threads);
   add_device_option(cmd, &o->device);

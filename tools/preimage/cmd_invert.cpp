@@ -24,6 +24,7 @@
 #include "tools/preimage/folder_run.h"
 #include "tools/preimage/gallery.h"
 #include "tools/preimage/run_common.h"
+#include "tools/preimage/shard.h"
 
 namespace preimage::tools {
 namespace {
@@ -51,6 +52,7 @@ struct InvertOptions {
   int mask_window = 0, jitter = 0, final_iterations = 50;
   bool rep_given = false, C_given = false;
   bool resume = false;
+  std::string shard;  // --shard i/n
 };
 
 double l2_norm(const Tensor& a) {
@@ -136,7 +138,8 @@ int run_invert(const InvertOptions& o) {
              df.image_size, " images; give --size ", df.image_size, " (got --size ", o.size, ")");
     init_dec->file.decoder.to(device);
   }
-  const std::vector<std::string> files = collect_images(o.input);
+  const Shard shard = parse_shard(o.shard);
+  const std::vector<std::string> files = select_shard(collect_images(o.input), shard);
   prepare_output_dir(o.out);
   if (o.snapshot_every > 0) prepare_output_dir((fs::path(o.out) / "snapshots").string());
 
@@ -156,6 +159,7 @@ int run_invert(const InvertOptions& o) {
 
   json config = run_record("invert");
   config["input"] = o.input;
+  config["shard"] = shard_record(shard);
   config["files"] = files;
   config["representation"] = rep.params;
   config["objective"] = {{"form", o.form}, {"C", obj.C},         {"alpha", obj.alpha}, {"B", obj.B},
@@ -464,7 +468,8 @@ int run_invert_model(const InvertOptions& o) {
   LoadedModel lm = load_model(o.model);
   const layers::Network& net = lm.net;
   net.layer_index(o.layer);  // an unknown layer lists the valid names
-  const std::vector<std::string> files = collect_images(o.input);
+  const Shard shard = parse_shard(o.shard);
+  const std::vector<std::string> files = select_shard(collect_images(o.input), shard);
   const int64_t h = o.size > 0 ? o.size : net.preprocessing.input_h, w = o.size > 0 ? o.size : net.preprocessing.input_w;
   // Decoder-initialised optimisation: the decoder's reconstruction of the block output of the inverted layer,
   // upsampled bilinearly to the input size (as seed 002 compares it) and moved to the network's input domain.
@@ -507,6 +512,7 @@ int run_invert_model(const InvertOptions& o) {
 
   json config = deep_config("invert", lm, d, obj, run.solver, device, h, w);
   config["input"] = o.input;
+  config["shard"] = shard_record(shard);
   config["files"] = files;
   config["objective"]["C_source"] =
       o.C_given ? "--C" : "seed 001 sect. 5.2.1 per-layer rule (solvers/cnn_preimage.h default_C)";
@@ -624,6 +630,7 @@ void register_invert(CLI::App& app) {
                   "--rep: invert up to B images (x restarts) of one size together, one tape pass per iteration; "
                   "each result is bit for bit the one of inverting the image alone")
       ->capture_default_str()->check(CLI::Range(1, 4096));
+  add_shard_option(cmd, &o->shard);
   add_resume_option(cmd, &o->resume);
   add_threads_option(cmd, &o->threads);
   add_device_option(cmd, &o->device);

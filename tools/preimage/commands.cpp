@@ -25,6 +25,7 @@ void register_commands(CLI::App& app) {
   register_decode(app);
   register_interpolate(app);
   register_sample(app);
+  register_merge(app);
 }
 
 }  // namespace preimage::tools

@@ -21,6 +21,7 @@ void register_train_decoder(CLI::App& app);
 void register_decode(CLI::App& app);
 void register_interpolate(CLI::App& app);
 void register_sample(CLI::App& app);
+void register_merge(CLI::App& app);
 
 void set_exit_code(int code);
 int exit_code();

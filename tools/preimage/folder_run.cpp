@@ -33,8 +33,10 @@ extern "C" void on_stop_signal(int sig) {
 
 std::string g_command_line;
 
+}  // namespace
+
 // Fields that cannot change a result: an earlier run with other values may be resumed.
-json comparable(json config) {
+json comparable_config(json config) {
   for (const char* k : {"threads", "batch", "files", "input"}) config.erase(k);
   return config;
 }
@@ -62,7 +64,6 @@ json read_json_file(const std::string& path) {
     fail(path, ": not valid JSON (", e.what(), ")");
   }
 }
-}  // namespace
 
 bool is_failure(const json& entry) { return entry.contains("error") && entry["error"].is_string(); }
 
@@ -99,7 +100,7 @@ FolderRun::FolderRun(std::string out, std::string key, std::vector<std::string> 
     std::fprintf(stderr, "--resume: %s holds no earlier run (config.json and metrics.json): starting from the "
                  "beginning\n", out_.c_str());
   } else if (resume) {
-    const json before = comparable(read_json_file(config_path.string())), now = comparable(config);
+    const json before = comparable_config(read_json_file(config_path.string())), now = comparable_config(config);
     if (before != now) {
       std::string field = "?";
       for (auto it = now.begin(); it != now.end(); ++it)
@@ -176,6 +177,7 @@ void FolderRun::write_metrics() const {
 }
 
 int FolderRun::finish(const std::string& what) const {
+  write_metrics();  // also when nothing was recorded (an empty shard of a folder): metrics.json lists no input
   const std::vector<json> done = entries();
   const int failed = failures();
   if (failed) {

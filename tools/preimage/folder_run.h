@@ -25,6 +25,12 @@ void add_resume_option(CLI::App* cmd, bool* resume);
 // A metrics.json entry of an input that failed: its "error" is the reason (text). (decode's numeric "error" is
 // the reconstruction error of a finished image.)
 bool is_failure(const nlohmann::json& entry);
+// The files a metrics.json entry names (reconstructions, sheets, renderings), relative to the output folder.
+void named_files(const nlohmann::json& entry, std::vector<std::string>* out);
+nlohmann::json read_json_file(const std::string& path);  // throws preimage::Error naming the file
+// A run's config.json without the fields that cannot change a result (threads, batch, the input list): what
+// --resume and `preimage merge` compare.
+nlohmann::json comparable_config(nlohmann::json config);
 
 class FolderRun {
  public:
