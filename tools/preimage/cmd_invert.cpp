@@ -12,6 +12,7 @@
 #include "engine/error.h"
 #include "engine/image_io.h"
 #include "engine/image_ops.h"
+#include "engine/threads.h"
 #include "features/representation.h"
 #include "solvers/cnn_preimage.h"
 #include "solvers/decoder_data.h"
@@ -35,14 +36,20 @@ using nlohmann::json;
 // not recoverable from the features; we add back the mid-grey rather than the original's mean (which would leak
 // information the representation does not carry).
 constexpr float kMeanPixel = 128.0f;
-constexpr int kDefaultBatch = 8;
+// --batch 0 (the default): batch sizes measured on a 2-core CPU (docs/benchmarks.md, "Batched inversion"): on one
+// thread a batch is slower per image than one image at a time (its intermediates leave the caches), with two
+// threads a batch of 8 runs its samples in parallel and is faster; on CUDA a batch fills the device.
+int auto_batch(Device device) {
+  if (device == Device::cuda) return 32;
+  return num_threads() > 1 ? 8 : 1;
+}
 
 struct InvertOptions {
   std::string input, out = "out/invert", rep = "hog", solver = "adagrad", form = "ijcv", device = "cpu";
   std::string init_decoder;  // start from a trained decoder's reconstruction instead of noise
   features::RepresentationOptions rep_options;
   int iterations = 300, restarts = 1, size = 0, snapshot_every = 0, threads = 0;
-  int batch = kDefaultBatch;  // --rep: samples (image x restart) optimised together
+  int batch = 0;  // --rep: samples (image x restart) optimised together; 0: auto_batch
   float C = 20.0f, beta = 2.0f, alpha = 6.0f, B = 80.0f, eta0 = -1.0f;
   float anneal_from = -1.0f;             // < 0: 0 for --rep (annealed from the start), 1 for --model (the paper's)
   std::string hog_gradient = "bilinear";  // --rep hog: derivative of hard HOG taken through HOGb (straight-through)
@@ -175,7 +182,8 @@ int run_invert(const InvertOptions& o) {
   config["seed"] = o.seed;
   config["device"] = device_record(device);
   config["restarts"] = o.restarts;
-  config["batch"] = o.batch;
+  const int batch = o.batch > 0 ? o.batch : auto_batch(device);
+  config["batch"] = batch;
   config["size"] = o.size;
   config["mean_pixel"] = kMeanPixel;
   config["input_processing"] = "gray (ITU-R 601), centre square + resize when --size > 0";
@@ -239,9 +247,9 @@ int run_invert(const InvertOptions& o) {
     return o.restarts > 1 ? job.stem + "_r" + std::to_string(r) : job.stem;
   };
   // Inverts samples (job, restart) of one image shape together and writes each one's outputs.
-  auto run_batch = [&](std::vector<InvertJob>& jobs, const std::vector<std::pair<size_t, int>>& batch) {
-    const size_t k = batch.size();
-    const InvertJob& first = jobs[batch[0].first];
+  auto run_batch = [&](std::vector<InvertJob>& jobs, const std::vector<std::pair<size_t, int>>& members) {
+    const size_t k = members.size();
+    const InvertJob& first = jobs[members[0].first];
     Shape shape = first.image.shape();
     shape[0] = static_cast<int64_t>(k);
     Shape fshape = first.phi0.shape();
@@ -252,8 +260,8 @@ int run_invert(const InvertOptions& o) {
     pb.phi = phi;
     pb.image_shape = shape;
     for (size_t i = 0; i < k; ++i) {
-      const InvertJob& job = jobs[batch[i].first];
-      pb.seeds.push_back(o.seed + static_cast<uint64_t>(batch[i].second));
+      const InvertJob& job = jobs[members[i].first];
+      pb.seeds.push_back(o.seed + static_cast<uint64_t>(members[i].second));
       if (k > 1) {
         copy_floats(phi0.view().batch(static_cast<int64_t>(i)).data, device, job.phi0.data(), device,
                     static_cast<size_t>(job.phi0.numel()));
@@ -266,10 +274,10 @@ int run_invert(const InvertOptions& o) {
     const View initv = !init_dec ? View() : k == 1 ? first.init.view() : init.view();
     pb.phi0 = &phi0v;
     if (init_dec) pb.init = &initv;
-    const size_t fa = batch.front().first, fb = batch.back().first;
+    const size_t fa = members.front().first, fb = members.back().first;
     const std::string label =
         k == 1 ? "[" + std::to_string(first.fi + 1) + "/" + std::to_string(files.size()) + "] " +
-                     run_name(first, batch[0].second)
+                     run_name(first, members[0].second)
                : "[" + std::to_string(jobs[fa].fi + 1) + "-" + std::to_string(jobs[fb].fi + 1) + "/" +
                      std::to_string(files.size()) + "] batch of " + std::to_string(k);
     const auto tr = std::chrono::steady_clock::now();
@@ -287,7 +295,7 @@ int run_invert(const InvertOptions& o) {
           for (size_t i = 0; i < k; ++i) {
             Tensor shown = shifted(x.batch(static_cast<int64_t>(i)), kMeanPixel);
             write_png((fs::path(o.out) / "snapshots" /
-                       (run_name(jobs[batch[i].first], batch[i].second) + "_it" + std::to_string(it) + ".png"))
+                       (run_name(jobs[members[i].first], members[i].second) + "_it" + std::to_string(it) + ".png"))
                           .string(),
                       shown.view());
           }
@@ -296,8 +304,8 @@ int run_invert(const InvertOptions& o) {
     const double secs = seconds_since(tr) / static_cast<double>(k);
     const Tensor images = res.images.to(Device::cpu);
     for (size_t i = 0; i < k; ++i) {
-      InvertJob& job = jobs[batch[i].first];
-      const int r = batch[i].second;
+      InvertJob& job = jobs[members[i].first];
+      const int r = members[i].second;
       const std::string name = run_name(job, r);
       Tensor recon = shifted(images.view().batch(static_cast<int64_t>(i)), kMeanPixel);
       Tensor rec_features = extract_on(rep, recon, device);
@@ -317,20 +325,20 @@ int run_invert(const InvertOptions& o) {
   };
   // Runs a batch; when it fails (a non-finite objective in some sample), runs each of its samples alone so that the
   // others still finish, with the results they would have had in the batch, and the failing one is named.
-  auto run_or_split = [&](std::vector<InvertJob>& jobs, const std::vector<std::pair<size_t, int>>& batch) {
+  auto run_or_split = [&](std::vector<InvertJob>& jobs, const std::vector<std::pair<size_t, int>>& members) {
     try {
-      run_batch(jobs, batch);
+      run_batch(jobs, members);
       return;
     } catch (const WriteError&) {
       throw;
     } catch (const Error& e) {
-      if (batch.size() == 1) {
-        InvertJob& job = jobs[batch[0].first];
+      if (members.size() == 1) {
+        InvertJob& job = jobs[members[0].first];
         if (job.error.empty()) job.error = e.what();
         return;
       }
     }
-    for (const auto& sample : batch) {
+    for (const auto& sample : members) {
       if (jobs[sample.first].error.empty()) {
         try {
           run_batch(jobs, {sample});
@@ -373,7 +381,7 @@ int run_invert(const InvertOptions& o) {
   while (fi < files.size() && !folder.stop_requested()) {
     std::vector<InvertJob> jobs;
     int samples = 0;
-    for (; fi < files.size() && samples < o.batch && !folder.stop_requested(); ++fi) {
+    for (; fi < files.size() && samples < batch && !folder.stop_requested(); ++fi) {
       if (folder.reused(fi)) continue;
       InvertJob job;
       job.fi = fi;
@@ -394,19 +402,19 @@ int run_invert(const InvertOptions& o) {
     std::vector<bool> grouped(jobs.size(), false);
     for (size_t j = 0; j < jobs.size(); ++j) {
       if (grouped[j] || !jobs[j].error.empty()) continue;
-      std::vector<std::pair<size_t, int>> batch;
+      std::vector<std::pair<size_t, int>> group;
       for (size_t q = j; q < jobs.size(); ++q) {
         if (grouped[q] || !jobs[q].error.empty() || !(jobs[q].image.shape() == jobs[j].image.shape())) continue;
         grouped[q] = true;
         for (int r = 0; r < o.restarts; ++r) {
-          batch.emplace_back(q, r);
-          if (static_cast<int>(batch.size()) == o.batch) {
-            if (!folder.stop_requested()) run_or_split(jobs, batch);
-            batch.clear();
+          group.emplace_back(q, r);
+          if (static_cast<int>(group.size()) == batch) {
+            if (!folder.stop_requested()) run_or_split(jobs, group);
+            group.clear();
           }
         }
       }
-      if (!batch.empty() && !folder.stop_requested()) run_or_split(jobs, batch);
+      if (!group.empty() && !folder.stop_requested()) run_or_split(jobs, group);
     }
     // After a SIGINT/SIGTERM the batch under way finishes; inputs with restarts still to run are left for --resume.
     for (InvertJob& job : jobs)
@@ -628,8 +636,9 @@ void register_invert(CLI::App& app) {
       ->check(CLI::Range(0, 100000));
   CLI::Option* batch_opt = cmd->add_option("--batch", o->batch,
                   "--rep: invert up to B images (x restarts) of one size together, one tape pass per iteration; "
-                  "each result is bit for bit the one of inverting the image alone")
-      ->capture_default_str()->check(CLI::Range(1, 4096));
+                  "each result is bit for bit the one of inverting the image alone. 0 (default): 1 on one CPU "
+                  "thread, 8 with several, 32 on CUDA")
+      ->capture_default_str()->check(CLI::Range(0, 4096));
   add_shard_option(cmd, &o->shard);
   add_resume_option(cmd, &o->resume);
   add_threads_option(cmd, &o->threads);
