@@ -75,6 +75,20 @@ Setup setup_for(const std::string& name, const features::Representation& rep, bo
   return {rep.phi, 0.0f};
 }
 
+// ||Phi(x + mean) - Phi0|| / ||Phi0|| for a reconstruction x [1, 1, H, W] in the zero-mean domain, with the
+// libvl-equivalent extractor.
+double feature_error(const features::Representation& rep, const View& x, const Tensor& ref_features) {
+  Tensor recon = Tensor::copy_of(x);
+  for (int64_t i = 0; i < recon.numel(); ++i) recon.data()[i] += kMeanPixel;
+  const Tensor f = rep.extract(recon.view());
+  double d = 0;
+  for (int64_t i = 0; i < f.numel(); ++i) {
+    const double e = double(f.data()[i]) - ref_features.data()[i];
+    d += e * e;
+  }
+  return std::sqrt(d) / l2(ref_features);
+}
+
 // One timed inversion; returns seconds, and the libvl-equivalent feature error of the reconstruction.
 std::pair<double, double> invert_once(const features::Representation& rep, const Setup& setup, const Tensor& image,
                                       const Tensor& phi0, const Tensor& ref_features, int iters) {
@@ -90,15 +104,7 @@ std::pair<double, double> invert_once(const features::Representation& rep, const
   pb.image_shape = image.shape();
   solvers::PreimageResult res;
   const double ms = bench::time_ms([&] { res = solvers::invert(pb, obj, sp); });
-  Tensor recon = res.image.clone();
-  for (int64_t i = 0; i < recon.numel(); ++i) recon.data()[i] += kMeanPixel;
-  const Tensor f = rep.extract(recon.view());
-  double d = 0;
-  for (int64_t i = 0; i < f.numel(); ++i) {
-    const double e = double(f.data()[i]) - ref_features.data()[i];
-    d += e * e;
-  }
-  return {ms / 1000.0, std::sqrt(d) / l2(ref_features)};
+  return {ms / 1000.0, feature_error(rep, res.image.view(), ref_features)};
 }
 
 // One timed batch of b inversions of the photo from seeds 0..b-1; returns seconds per image and each sample's
@@ -124,17 +130,7 @@ std::pair<double, std::vector<double>> invert_batch_once(const features::Represe
   solvers::BatchResult res;
   const double ms = bench::time_ms([&] { res = solvers::invert_batch(pb, obj, sp); });
   std::vector<double> errors;
-  for (int i = 0; i < b; ++i) {
-    Tensor recon = Tensor::copy_of(res.images.view().batch(i));
-    for (int64_t k = 0; k < recon.numel(); ++k) recon.data()[k] += kMeanPixel;
-    const Tensor f = rep.extract(recon.view());
-    double d = 0;
-    for (int64_t k = 0; k < f.numel(); ++k) {
-      const double e = double(f.data()[k]) - ref_features.data()[k];
-      d += e * e;
-    }
-    errors.push_back(std::sqrt(d) / l2(ref_features));
-  }
+  for (int i = 0; i < b; ++i) errors.push_back(feature_error(rep, res.images.view().batch(i), ref_features));
   return {ms / 1000.0 / b, errors};
 }
 

@@ -39,7 +39,7 @@ int run_features(const FeaturesOptions& o) {
   prepare_output_dir(o.out);
   nlohmann::json config = run_record("features");
   config["input"] = o.input;
-  config["shard"] = shard_record(shard);
+  if (shard.active()) config["shard"] = shard_record(shard);
   config["files"] = files;
   config["representation"] = rep.params;
   config["gray"] = o.gray || rep.gray_input;

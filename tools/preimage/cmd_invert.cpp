@@ -166,7 +166,7 @@ int run_invert(const InvertOptions& o) {
 
   json config = run_record("invert");
   config["input"] = o.input;
-  config["shard"] = shard_record(shard);
+  if (shard.active()) config["shard"] = shard_record(shard);
   config["files"] = files;
   config["representation"] = rep.params;
   config["objective"] = {{"form", o.form}, {"C", obj.C},         {"alpha", obj.alpha}, {"B", obj.B},
@@ -520,7 +520,7 @@ int run_invert_model(const InvertOptions& o) {
 
   json config = deep_config("invert", lm, d, obj, run.solver, device, h, w);
   config["input"] = o.input;
-  config["shard"] = shard_record(shard);
+  if (shard.active()) config["shard"] = shard_record(shard);
   config["files"] = files;
   config["objective"]["C_source"] =
       o.C_given ? "--C" : "seed 001 sect. 5.2.1 per-layer rule (solvers/cnn_preimage.h default_C)";

@@ -123,7 +123,7 @@ int run_merge(const MergeOptions& o) {
   for (const json& e : entries) failures += is_failure(e);
 
   json config = c0;
-  config["shard"] = nullptr;
+  config.erase("shard");
   config["files"] = files;
   config["merged_from"] = o.shards;
   write_json((fs::path(o.out) / "config.json").string(), config);

@@ -24,7 +24,8 @@ void add_shard_option(CLI::App* cmd, std::string* spec);
 int shard_of(const std::string& path, int count);
 // The files of `files` that belong to shard s, in their order.
 std::vector<std::string> select_shard(const std::vector<std::string>& files, const Shard& s);
-// config.json's record of the shard: null for the whole folder, else {"index": i, "count": n, "rule": ...}.
+// config.json's record of an active shard: {"index": i, "count": n, "rule": ...} (a run over the whole folder
+// records none, so its config.json is what it was before shards existed and older runs still resume).
 nlohmann::json shard_record(const Shard& s);
 
 }  // namespace preimage::tools
