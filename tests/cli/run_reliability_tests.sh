@@ -28,18 +28,7 @@ same_outputs() {
   done
   [ "$(ls "$a" | grep -c -E '\.(png|safetensors)$')" = "$(ls "$b" | grep -c -E '\.(png|safetensors)$')" ] ||
     diff="$diff (file count)"
-  "$py" - "$a/metrics.json" "$b/metrics.json" <<'PY' || diff="$diff metrics.json"
-import json, sys
-def strip(j):
-    if isinstance(j, dict):
-        # timings, and how many shared a batch (results do not depend on it)
-        return {k: strip(v) for k, v in j.items() if "seconds" not in k and k != "batch"}
-    if isinstance(j, list):
-        return [strip(v) for v in j]
-    return j
-a, b = (strip(json.load(open(p))) for p in sys.argv[1:3])
-sys.exit(0 if a == b else 1)
-PY
+  same_metrics "$a/metrics.json" "$b/metrics.json" || diff="$diff metrics.json"
   if [ -z "$diff" ]; then ok "$name"; else bad "$name: differ:$diff"; fi
 }
 # entries DIR: how many inputs DIR/metrics.json lists (0 when absent or unreadable)
