@@ -68,10 +68,13 @@ int32_t read_le32(const unsigned char* p) {
   return static_cast<int32_t>(uint32_t{p[0]} | (p[1] << 8) | (p[2] << 16) | (uint32_t{p[3]} << 24));
 }
 
-// A PNG may hold IDAT chunks of no bytes; stb copies such a chunk into its not yet allocated data buffer
-// (memcpy(NULL, p, 0), undefined; found by tests/fuzz/fuzz_image under UBSan). They carry no pixels, so they are
-// removed before stb reads the file. Chunks: 4-byte big-endian length, 4-byte type, data, 4-byte CRC.
-void drop_empty_png_data_chunks(std::vector<unsigned char>* bytes) {
+// The PNG's chunks (4-byte big-endian length, 4-byte type, data, 4-byte CRC), walked up to IEND before stb reads
+// the file:
+// - IDAT chunks of no bytes are removed: stb copied such a chunk into its not yet allocated data buffer
+//   (memcpy(NULL, p, 0), undefined; found by tests/fuzz/fuzz_image under UBSan). They carry no pixels.
+// - A chunk whose declared length runs past the end of the file is refused: stb grows its IDAT buffer to the
+//   declared length before reading it (a 239-byte file made it ask for 2 GiB; tests/fuzz/fuzz_image).
+void check_png_chunks(const std::string& path, std::vector<unsigned char>* bytes) {
   std::vector<unsigned char>& b = *bytes;
   if (b.size() < 8 || b[0] != 0x89 || b[1] != 'P' || b[2] != 'N' || b[3] != 'G') return;
   for (size_t i = 8; i + 12 <= b.size();) {
@@ -80,7 +83,9 @@ void drop_empty_png_data_chunks(std::vector<unsigned char>* bytes) {
       b.erase(b.begin() + static_cast<std::ptrdiff_t>(i), b.begin() + static_cast<std::ptrdiff_t>(i + 12));
       continue;
     }
-    if (len > b.size() - i - 12) return;  // a chunk past the end: stb reports the file corrupt
+    PI_CHECK(len <= b.size() - i - 12, path, ": truncated or corrupt PNG (a chunk at byte ", i, " declares ", len,
+             " bytes; ", b.size() - i - 12, " are left in the file)");
+    if (std::equal(&b[i + 4], &b[i + 8], "IEND")) return;  // stb stops here; what follows is not read
     i += 12 + size_t{len};
   }
 }
@@ -158,7 +163,7 @@ Tensor read_image(const std::string& path, ImageChannels channels) {
   if (is_jpeg(bytes)) return jpeg_to_tensor(decode_jpeg(path, bytes, wanted_channels(channels)));
   check_declared_size(path, bytes);
   check_bmp_size(path, bytes);
-  drop_empty_png_data_chunks(&bytes);
+  check_png_chunks(path, &bytes);
   check_pnm_size(path, bytes);  // before stb parses the header; stb also pads a truncated PNM with zeros
   const int len = static_cast<int>(bytes.size());
   int w = 0, h = 0, file_channels = 0;

@@ -100,6 +100,24 @@ TEST_CASE("a PNG holding an empty IDAT chunk decodes like the same PNG without i
   REQUIRE(with_empty.to_vector() == plain.to_vector());
 }
 
+TEST_CASE("a PNG whose chunk runs past the end of the file is refused before stb allocates for it",
+          "[image_io][errors]") {
+  // A 239-byte file whose second IDAT chunk declares 1.85 GB: stb grew its buffer to 2 GiB before reading
+  // (tests/fuzz/fuzz_image, out of memory under ASan). The chunk walk refuses it.
+  const fs::path file = fs::path(PREIMAGE_TEST_DATA) / "fuzz_found" / "png_chunk_past_end.png";
+  REQUIRE_THROWS_WITH(read_image(file.string()), Catch::Contains("truncated or corrupt PNG") &&
+                                                     Catch::Contains("are left in the file"));
+  // A valid PNG is untouched by the walk, trailing bytes after IEND included (stb never reads them).
+  const fs::path png = fs::path(PREIMAGE_TEST_DATA) / "bmp" / "rgb24_5x3.png";
+  std::ifstream f(png, std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  bytes += std::string("\x7f\xff\xff\xffJUNK", 8);
+  const fs::path trailing = fs::temp_directory_path() / "preimage_png_trailing.png";
+  std::ofstream(trailing, std::ios::binary) << bytes;
+  REQUIRE(read_image(trailing.string()).to_vector() == read_image(png.string()).to_vector());
+  fs::remove(trailing);
+}
+
 TEST_CASE("BMP files of 1, 8, 24 and 32 bits decode like the same pixels as PNG", "[image_io]") {
   // Files written by PIL (tests/data/bmp; the OS/2 one by hand, read back by PIL): 5 or 3 pixels wide, so every
   // depth pads its rows; the raster-size check that refuses truncated BMPs must accept each of them.
