@@ -37,9 +37,9 @@ Isa best_supported_isa();
   X(simd, isotropic_alpha_norm_backward) X(simd, tv_beta_forward) X(simd, tv_beta_backward)                  \
   X(simd, project_ball) X(cellrow, hog_gradient_forward) X(cellrow, hog_gradient_backward)                   \
   X(cellrow, hog_binning_forward) X(cellrow, hog_binning_backward) X(cellrow, hog_normalise_forward)         \
-  X(cellrow, hog_normalise_backward)                 \
-  X(interleaved, dsift_pool_forward) X(interleaved, dsift_pool_backward) X(framevec, dsift_normalise_forward) \
-  X(framevec, dsift_normalise_backward) X(interleaved, dsift_orient_forward) X(interleaved, dsift_orient_backward)
+  X(cellrow, hog_normalise_backward) X(interleaved, dsift_pool_forward) X(interleaved, dsift_pool_backward)  \
+  X(framevec, dsift_normalise_forward) X(framevec, dsift_normalise_backward)                                 \
+  X(interleaved, dsift_orient_forward) X(interleaved, dsift_orient_backward)
 
 // One ISA copy's fast paths: member <namespace>_<function> has the declared function's type.
 struct CpuKernels {

@@ -74,7 +74,6 @@ void dsift_forward(const View& image, const View& out, const DsiftParams& p, Dsi
   // binned, [128 F] raw). Every sample's arithmetic is the single-threaded one, so results do not depend on N or on
   // the thread count.
   const int threads = sample_threads(N);
-  if (fast) (void)cpu_kernels();  // resolved (and any error thrown) outside the parallel region
   std::vector<float> binned(static_cast<size_t>(threads * 8 * hw));        // [H, W, 8] (fast) or [8, H, W]
   std::vector<float> raw_local(keep ? 0 : static_cast<size_t>(threads * R));  // [128, FY, FX]
   for_each_sample(N, [&](int64_t n, int64_t tid) {
@@ -107,7 +106,6 @@ void dsift_backward(const View& image, const View& d_out, const View& d_image, c
   // Without saved intermediates, the exact-math forward's are recomputed. Parallel over samples as the forward,
   // with per-thread scratch.
   const int threads = sample_threads(N);
-  if (fast) (void)cpu_kernels();  // resolved (and any error thrown) outside the parallel region
   std::vector<float> bins_local(have ? 0 : static_cast<size_t>(threads * hw));
   std::vector<float> raw_local(have ? 0 : static_cast<size_t>(threads * R));
   std::vector<float> binned_all(static_cast<size_t>(threads * 8 * hw));  // [H, W, 8] (fast) or [8, H, W]; its grad

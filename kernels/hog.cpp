@@ -1,6 +1,6 @@
 // Launchers for kernels/hog.h: check devices and shapes, then run the CUDA kernels (kernels/cuda/hog.cu, whole batch)
-// or, per sample of the batch (in parallel over the samples of a batch: engine/threads.h), the cellrow path (all three steps, forward and backward) or, when cpu_path() is
-// reference, the CPU reference.
+// or, per sample of the batch (the samples in parallel: engine/threads.h for_each_sample), the cellrow path (all
+// three steps, forward and backward) or, when cpu_path() is reference, the CPU reference.
 #include "kernels/hog.h"
 #include "kernels/cpu_isa.h"
 

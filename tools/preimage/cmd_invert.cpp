@@ -107,9 +107,8 @@ struct InvertJob {
   Tensor image, phi0, ref_features, init;  // image [1, 1, H, W] 0..255; init [1, 1, S, S] in the solver's domain
   double ref_norm = 0;
   solvers::ObjectiveParams obj;
-  GalleryRow row;
-  std::vector<json> runs;      // by restart
-  std::vector<Tensor> recons;  // by restart
+  GalleryRow row;          // reconstructions and errors by restart
+  std::vector<json> runs;  // by restart
   std::string error;           // set: the input failed (recorded with this reason)
 };
 
@@ -241,7 +240,8 @@ int run_invert(const InvertOptions& o) {
     }
     job.image = std::move(image);
     job.runs.assign(static_cast<size_t>(o.restarts), json());
-    job.recons.resize(static_cast<size_t>(o.restarts));
+    job.row.reconstructions.resize(static_cast<size_t>(o.restarts));
+    job.row.errors.resize(static_cast<size_t>(o.restarts));
   };
   auto run_name = [&](const InvertJob& job, int r) {
     return o.restarts > 1 ? job.stem + "_r" + std::to_string(r) : job.stem;
@@ -318,8 +318,7 @@ int run_invert(const InvertOptions& o) {
       std::snprintf(line, sizeof line, "[%zu/%zu] %s: feature error %.1f %% (%.2f s%s)", job.fi + 1, files.size(),
                     name.c_str(), 100 * err, secs, k > 1 ? " per image of the batch" : "");
       progress.done(line);
-      job.recons[static_cast<size_t>(r)] = std::move(recon);
-      job.row.errors.resize(static_cast<size_t>(o.restarts));
+      job.row.reconstructions[static_cast<size_t>(r)] = std::move(recon);
       job.row.errors[static_cast<size_t>(r)] = err;
     }
   };
@@ -356,7 +355,6 @@ int run_invert(const InvertOptions& o) {
         job.m["runs"] = job.runs;
         job.m["feature_error"] = job.runs[0]["feature_error"];
         job.m["sheet"] = job.stem + "_sheet.png";
-        job.row.reconstructions = std::move(job.recons);
         write_png((fs::path(o.out) / (job.stem + "_sheet.png")).string(), job.row.sheet().view());
       } catch (const WriteError&) {
         throw;
